@@ -1,0 +1,11 @@
+"""svcframe-compute: the compute service."""
+
+
+def main() -> None:
+    from svcframe.cmd import eventlet_patch
+    eventlet_patch.monkey_patch()
+
+    from svcframe.cmd import service_main
+
+    # compute runs in one process: it owns its host's resources.
+    service_main.serve('svcframe-compute')

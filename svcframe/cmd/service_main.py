@@ -1,0 +1,44 @@
+"""The body shared by the main() of every service binary.
+
+Imported only after the caller's main() has monkey-patched eventlet.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import NoReturn
+
+from oslo_config import cfg
+
+from svcframe import config
+from svcframe import exception
+from svcframe import launcher
+from svcframe.service import Service
+
+EXIT_CONFIG_ERROR = 1
+
+def serve(binary: str, workers_group: str | None = None) -> NoReturn:
+    """Parse the command line, create the service for ``binary`` and run it.
+
+    ``workers_group`` names the option group whose ``workers`` option sets
+    the number of processes; without it the service runs in one process.
+    """
+    conf = cfg.CONF
+    try:
+        config.parse_args(sys.argv[1:], binary, conf)
+        service = Service.create(binary=binary, conf=conf)
+        # The manager's import may have registered a plugin's own options.
+        config.check_values(conf)
+        workers = conf[workers_group].workers if workers_group else 1
+    except exception.ConfigError as error:
+        exit_on_config_error(binary, error)
+    sys.exit(launcher.launch(service, conf, lambda: config.reload(conf),
+                             workers))
+
+def exit_on_config_error(binary: str, error: exception.ConfigError) -> NoReturn:
+    """One line on stderr, exit 1; a broken plugin's traceback follows it."""
+    print('%s: error: %s' % (binary, error), file=sys.stderr)
+    if isinstance(error, exception.PluginLoadError) and error.__cause__:
+        traceback.print_exception(error.__cause__, file=sys.stderr)
+    sys.exit(EXIT_CONFIG_ERROR)

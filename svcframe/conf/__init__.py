@@ -1,0 +1,22 @@
+"""svcframe's options, one module per option group.
+
+Nothing registers at import. ``register_all(conf)`` registers every group on
+the ConfigOpts it is given; ``svcframe.conf.opts.list_opts`` feeds
+oslo-config-generator.
+"""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+from svcframe.conf import conductor
+from svcframe.conf import default
+from svcframe.conf import scheduler
+from svcframe.conf import service
+
+GROUP_MODULES = (default, service, conductor, scheduler)
+
+
+def register_all(conf: cfg.ConfigOpts) -> None:
+    for module in GROUP_MODULES:
+        module.register_opts(conf)

@@ -1,0 +1,22 @@
+"""[scheduler] options."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+from svcframe.conf import workers
+
+GROUP = cfg.OptGroup('scheduler', title='svcframe-scheduler options')
+
+OPTS = [
+    workers.workers_opt('svcframe-scheduler'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_group(GROUP)
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
+    return [(GROUP, OPTS)]

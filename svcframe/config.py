@@ -1,0 +1,150 @@
+"""parse_args(): the one place that builds a binary's configuration and logging.
+
+It registers every svcframe option, parses the command line and the config
+files the oslo.config way for project ``svcframe``, checks every value once so
+that a bad one is reported at start-up rather than when first read, and sets
+up oslo.log.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.metadata
+import os
+
+from oslo_config import cfg
+from oslo_config import types
+from oslo_log import log
+
+from svcframe import conf as svcframe_conf
+from svcframe import exception
+
+PROJECT = 'svcframe'
+
+
+def parse_args(args: list[str], binary: str,
+               conf: cfg.ConfigOpts | None = None) -> cfg.ConfigOpts:
+    """Parse ``args`` (without the program name) into ``conf`` for ``binary``.
+
+    ``conf`` defaults to the global ``cfg.CONF``, the object plugins register
+    their own options on. Raises ConfigError; argparse usage errors exit 2.
+    """
+    conf = cfg.CONF if conf is None else conf
+    log.register_options(conf)
+    svcframe_conf.register_all(conf)
+    try:
+        conf(args, project=PROJECT, prog=binary, version=_version())
+    except cfg.ConfigFilesNotFoundError as error:
+        raise exception.ConfigFileNotFound(error.config_files) from None
+    except cfg.ConfigDirNotFoundError as error:
+        raise exception.ConfigFileNotFound([error.config_dir]) from None
+    except cfg.ConfigFileParseError as error:
+        raise exception.ConfigFileParseError(
+            error.config_file, error.msg) from None
+    check_values(conf)
+    log.setup(conf, binary)
+    return conf
+
+
+def reload(conf: cfg.ConfigOpts) -> None:
+    """Re-read the config files after SIGHUP; mutable options change.
+
+    Raises InvalidOptionValue when the files now hold a bad value.
+    """
+    conf.mutate_config_files()
+    check_values(conf)
+
+
+def check_values(conf: cfg.ConfigOpts) -> None:
+    """Read every registered option once; raise InvalidOptionValue on the first bad one.
+
+    Call again after importing plugins, whose options register late.
+    """
+    for group_name, group in _groups(conf):
+        for name in list(group):
+            try:
+                group[name]
+            except (cfg.ConfigFileValueError, ValueError):
+                raise _invalid_value(conf, group_name, name) from None
+
+
+def describe_type(opt_type: types.ConfigType) -> str:
+    """What a person may write for an option of ``opt_type``."""
+    choices = getattr(opt_type, 'choices', None)
+    if choices:
+        return 'one of: %s' % ', '.join(str(choice) for choice in choices)
+    if isinstance(opt_type, types.Boolean):
+        return 'true or false'
+    if isinstance(opt_type, (types.Integer, types.Float)):
+        kind = 'an integer' if isinstance(opt_type, types.Integer) else 'a number'
+        return kind + _describe_range(opt_type.min, opt_type.max)
+    if isinstance(opt_type, (types.HostAddress, types.HostDomain)):
+        return 'a host name or an IP address'
+    if isinstance(opt_type, types.IPAddress):
+        return 'an IP address'
+    return 'a valid %s' % getattr(opt_type, 'type_name', 'value')
+
+
+def _describe_range(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return ' from %s to %s' % (low, high)
+    if low is not None:
+        return ' >= %s' % low
+    if high is not None:
+        return ' <= %s' % high
+    return ''
+
+
+def _groups(conf: cfg.ConfigOpts):
+    """Yield (group name, mapping of option name to value) for every group."""
+    yield 'DEFAULT', conf
+    for name in list(conf):
+        try:
+            value = conf[name]
+        except (cfg.ConfigFileValueError, ValueError):
+            continue  # a bad DEFAULT option; reported from the DEFAULT pass
+        if isinstance(value, cfg.ConfigOpts.GroupAttr):
+            yield name, value
+
+
+def _invalid_value(conf: cfg.ConfigOpts, group: str,
+                   name: str) -> exception.InvalidOptionValue:
+    # oslo.config has no public lookup of an Opt by name.
+    opt = conf._get_opt_info(name, None if group == 'DEFAULT' else group)['opt']
+    raw, source = _raw_value(conf, group, name)
+    return exception.InvalidOptionValue(
+        group, name, raw, describe_type(opt.type), source)
+
+
+def _raw_value(conf: cfg.ConfigOpts, group: str,
+               name: str) -> tuple[object, str | None]:
+    """The text the operator wrote for an option, and the file it is in.
+
+    oslo.config reports neither for a value it cannot convert, so the files
+    are read again, later ones winning as they do in oslo.config.
+    """
+    found: tuple[object, str | None] = ('<unreadable>', None)
+    for path in _config_files(conf):
+        sections: dict = {}
+        try:
+            cfg.ConfigParser(path, sections).parse()
+        except (OSError, cfg.ParseError):
+            continue
+        values = sections.get(group, {}).get(name)
+        if values:
+            found = (values[-1], path)
+    return found
+
+
+def _config_files(conf: cfg.ConfigOpts) -> list[str]:
+    files = list(conf.config_file or [])
+    if conf.config_dir:
+        files.extend(sorted(glob.glob(os.path.join(conf.config_dir, '*.conf'))))
+    return files
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version(PROJECT)
+    except importlib.metadata.PackageNotFoundError:
+        return 'unknown'

@@ -1,0 +1,88 @@
+"""The one error tree of svcframe.
+
+Every error keeps its data as attributes and renders one line that names the
+bad input and what would have been accepted, so a console script can print
+``str(error)`` and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class SvcframeError(Exception):
+    """Base of every error svcframe raises on purpose."""
+
+
+class ConfigError(SvcframeError):
+    """A configuration problem; console scripts exit with status 1."""
+
+
+class ConfigFileNotFound(ConfigError):
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.paths = list(paths)
+        super().__init__(
+            'config file not found: %s (check --config-file and --config-dir)'
+            % ', '.join(self.paths))
+
+
+class ConfigFileParseError(ConfigError):
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__('config file %s cannot be parsed: %s' % (path, reason))
+
+
+class InvalidOptionValue(ConfigError):
+    """An option whose value does not fit its type."""
+
+    def __init__(self, group: str, name: str, value: object, allowed: str,
+                 source: str | None = None) -> None:
+        self.group = group
+        self.name = name
+        self.value = value
+        self.allowed = allowed
+        self.source = source
+        where = ' (from %s)' % source if source else ''
+        super().__init__('[%s] %s = %r is not valid%s: must be %s'
+                         % (group, name, value, where, allowed))
+
+
+class PluginNotFound(ConfigError):
+    """A configured plugin name that no installed package registers."""
+
+    def __init__(self, option: str, name: str, namespace: str,
+                 installed: Iterable[str]) -> None:
+        self.option = option
+        self.name = name
+        self.namespace = namespace
+        self.installed = sorted(installed)
+        super().__init__(
+            '%s = %r is not installed; installed names in entry-point '
+            'namespace %s: %s'
+            % (option, name, namespace, ', '.join(self.installed) or 'none'))
+
+
+class PluginLoadError(ConfigError):
+    """A plugin that is registered but cannot be imported or is the wrong kind.
+
+    The original exception stays chained as ``__cause__``.
+    """
+
+    def __init__(self, option: str, name: str, target: str,
+                 reason: str) -> None:
+        self.option = option
+        self.name = name
+        self.target = target
+        self.reason = reason
+        super().__init__('%s = %r (%s) cannot be loaded: %s'
+                         % (option, name, target, reason))
+
+
+class ServiceStartError(SvcframeError):
+    """A service that could not start; console scripts exit with status 3."""
+
+    def __init__(self, binary: str, reason: str) -> None:
+        self.binary = binary
+        self.reason = reason
+        super().__init__('%s failed to start: %s' % (binary, reason))

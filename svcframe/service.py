@@ -1,0 +1,171 @@
+"""Service: a manager composed with the machinery that runs it.
+
+``Service.create(binary=...)`` derives the topic from the binary name, loads
+the manager that ``[DEFAULT] <topic>_manager`` names and fills every other
+setting from configuration. ``start()`` and ``stop()`` are the only places
+where work begins and ends; the stop order is written once, in ``stop()``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import threading
+
+from oslo_config import cfg
+from oslo_log import log as logging
+from oslo_service import loopingcall
+from oslo_service import service as oslo_service
+
+from svcframe import context as svcframe_context
+from svcframe import manager as svcframe_manager
+
+LOG = logging.getLogger(__name__)
+
+BINARY_PREFIX = 'svcframe-'
+
+
+def topic_from_binary(binary: str) -> str:
+    """``svcframe-compute`` -> ``compute``; other names are used as they are."""
+    if binary.startswith(BINARY_PREFIX):
+        return binary[len(BINARY_PREFIX):]
+    return binary
+
+
+class Service(oslo_service.ServiceBase):
+    """Runs one manager: its start-up, periodic tasks, reload and shutdown.
+
+    Settings given as None follow configuration, and those that are mutable
+    follow it across a SIGHUP.
+    """
+
+    def __init__(self, host: str, binary: str, topic: str,
+                 manager: svcframe_manager.Manager, conf: cfg.ConfigOpts,
+                 report_interval: int | None = None,
+                 periodic_enable: bool | None = None,
+                 periodic_fuzzy_delay: int | None = None,
+                 periodic_interval_max: int | None = None) -> None:
+        self.host = host
+        self.binary = binary
+        self.topic = topic
+        self.manager = manager
+        self.conf = conf
+        self._report_interval = report_interval
+        self._periodic_enable = periodic_enable
+        self._periodic_fuzzy_delay = periodic_fuzzy_delay
+        self._periodic_interval_max = periodic_interval_max
+        self._periodic_timer: loopingcall.DynamicLoopingCall | None = None
+        self._started = False
+        self._stopping = False
+        self._stopped = threading.Event()
+
+    @classmethod
+    def create(cls, host: str | None = None, binary: str | None = None,
+               topic: str | None = None,
+               manager: str | type[svcframe_manager.Manager] | None = None,
+               report_interval: int | None = None,
+               periodic_enable: bool | None = None,
+               periodic_fuzzy_delay: int | None = None,
+               periodic_interval_max: int | None = None,
+               conf: cfg.ConfigOpts | None = None) -> Service:
+        """Build a Service, filling every setting left as None from ``conf``.
+
+        ``manager`` is an entry-point name in ``svcframe.managers`` or a
+        Manager class; by default ``[DEFAULT] <topic>_manager`` names it.
+        ``conf`` defaults to the global ``cfg.CONF`` that the console scripts
+        parse, so ``Service.create(binary='svcframe-compute')`` works as in nova.
+        """
+        conf = cfg.CONF if conf is None else conf
+        binary = binary or os.path.basename(sys.argv[0])
+        topic = topic or topic_from_binary(binary)
+        host = host or conf.host
+        manager_class = cls._manager_class(manager, topic, conf)
+        manager_instance = manager_class(host=host, service_name=topic,
+                                         conf=conf)
+        return cls(host, binary, topic, manager_instance, conf,
+                   report_interval=report_interval,
+                   periodic_enable=periodic_enable,
+                   periodic_fuzzy_delay=periodic_fuzzy_delay,
+                   periodic_interval_max=periodic_interval_max)
+
+    @staticmethod
+    def _manager_class(manager: str | type[svcframe_manager.Manager] | None,
+                       topic: str, conf: cfg.ConfigOpts
+                       ) -> type[svcframe_manager.Manager]:
+        if isinstance(manager, type):
+            return manager
+        return svcframe_manager.load_manager(topic, conf, name=manager)
+
+    # Settings: an explicit value wins, otherwise configuration is read each
+    # time, which is how mutable options take effect after a SIGHUP.
+    @property
+    def report_interval(self) -> int:
+        return self._report_interval or self.conf.report_interval
+
+    @property
+    def periodic_enable(self) -> bool:
+        if self._periodic_enable is None:
+            return self.conf.periodic_enable
+        return self._periodic_enable
+
+    @property
+    def periodic_fuzzy_delay(self) -> int:
+        if self._periodic_fuzzy_delay is None:
+            return self.conf.periodic_fuzzy_delay
+        return self._periodic_fuzzy_delay
+
+    @property
+    def periodic_interval_max(self) -> int:
+        return self._periodic_interval_max or self.conf.periodic_interval_max
+
+    def start(self) -> None:
+        LOG.info('Starting %s (topic %s) on host %s with manager %s',
+                 self.binary, self.topic, self.host,
+                 type(self.manager).__name__)
+        self._started = True
+        self.manager.init_host()
+        if self.periodic_enable:
+            self._start_periodic_tasks()
+
+    def _start_periodic_tasks(self) -> None:
+        delay = (random.uniform(0, self.periodic_fuzzy_delay)
+                 if self.periodic_fuzzy_delay else None)
+        self._periodic_timer = loopingcall.DynamicLoopingCall(
+            self._run_periodic_tasks)
+        self._periodic_timer.start(initial_delay=delay,
+                                   stop_on_exception=False)
+
+    def _run_periodic_tasks(self) -> float:
+        context = svcframe_context.get_admin_context()
+        idle = self.manager.periodic_tasks(context)
+        return min(idle, self.periodic_interval_max)
+
+    def reset(self) -> None:
+        """Apply a configuration reload: settings re-read, manager told."""
+        LOG.info('Resetting %s after a configuration reload', self.binary)
+        self.manager.reset()
+
+    def stop(self, graceful: bool = True) -> None:
+        """Stop all work, in order; safe to call twice or before start().
+
+        Order: stop taking new work, let work in flight finish, then let the
+        manager clean up. The launcher bounds the whole by
+        ``graceful_shutdown_timeout``.
+        """
+        if self._stopping:
+            return
+        self._stopping = True
+        try:
+            if self._periodic_timer is not None:
+                self._periodic_timer.stop()
+                self._periodic_timer.wait()
+            if self._started:
+                self.manager.cleanup_host()
+                LOG.info('Stopped %s', self.binary)
+        finally:
+            self._stopped.set()
+
+    def wait(self) -> None:
+        """Block until stop() has finished."""
+        self._stopped.wait()
