@@ -49,10 +49,24 @@ def parse_args(args: list[str], binary: str,
 def reload(conf: cfg.ConfigOpts) -> None:
     """Re-read the config files after SIGHUP; mutable options change.
 
-    Raises InvalidOptionValue when the files now hold a bad value.
+    All or nothing: when the files now hold a bad value, or no longer parse,
+    the previous values stay in effect and ConfigError is raised.
     """
-    conf.mutate_config_files()
-    check_values(conf)
+    # oslo.config has no public way to undo mutate_config_files(), so the
+    # namespace it replaces is kept and put back on failure.
+    previous = conf._mutable_ns
+    try:
+        conf.mutate_config_files()
+        check_values(conf)
+    except (exception.ConfigError, cfg.Error, ValueError) as error:
+        conf._mutable_ns = previous
+        # Drop values cached from the rejected files: registering nothing is
+        # the one public call that clears oslo.config's value cache.
+        conf.register_opts([])
+        if isinstance(error, exception.ConfigError):
+            raise
+        raise exception.ConfigError(
+            'config files cannot be reloaded: %s' % error) from None
 
 
 def check_values(conf: cfg.ConfigOpts) -> None:

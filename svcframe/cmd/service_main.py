@@ -10,11 +10,14 @@ import traceback
 from typing import NoReturn
 
 from oslo_config import cfg
+from oslo_log import log as logging
 
 from svcframe import config
 from svcframe import exception
 from svcframe import launcher
 from svcframe.service import Service
+
+LOG = logging.getLogger(__name__)
 
 EXIT_CONFIG_ERROR = 1
 
@@ -33,6 +36,8 @@ def serve(binary: str, workers_group: str | None = None) -> NoReturn:
         workers = conf[workers_group].workers if workers_group else 1
     except exception.ConfigError as error:
         exit_on_config_error(binary, error)
+    if conf.log_options:
+        conf.log_opt_values(LOG, logging.DEBUG)
     sys.exit(launcher.launch(service, conf, lambda: config.reload(conf),
                              workers))
 

@@ -1,8 +1,8 @@
 """The ``oslo.config.opts`` entry point: every option svcframe defines.
 
-Options of the libraries svcframe uses (oslo.log, oslo.service) are listed by
-those libraries' own namespaces; etc/svcframe/svcframe-config-generator.conf
-names them all.
+The options of oslo.service that svcframe honours are listed here too;
+oslo.log's come from its own namespace. etc/svcframe/svcframe-config-generator.conf
+names every namespace of the sample config.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from oslo_config import cfg
 from svcframe.conf import conductor
 from svcframe.conf import default
 from svcframe.conf import scheduler
+from svcframe.conf import service
 
-_OWN_GROUP_MODULES = (default, conductor, scheduler)
+_OWN_GROUP_MODULES = (default, service, conductor, scheduler)
 
 
 def list_opts() -> list[tuple[str | cfg.OptGroup, list[cfg.Opt]]]:

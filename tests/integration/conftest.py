@@ -1,0 +1,193 @@
+"""Fixtures that run svcframe's real console scripts as processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+BIN_DIR = Path(sys.executable).parent
+PLUGIN_SOURCE = Path(__file__).parent / 'plugin'
+T = TypeVar('T')
+
+
+def script(name: str) -> str:
+    path = BIN_DIR / name
+    assert path.exists(), '%s is not installed next to %s' % (name, sys.executable)
+    return str(path)
+
+
+def wait_until(condition: Callable[[], T], timeout: float = 15.0,
+               what: str = 'condition') -> T:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError('timed out waiting for %s' % what)
+        time.sleep(0.05)
+
+
+def install_plugin(source: Path, target: Path, setup_cfg: str | None = None) -> None:
+    """pip-install the plugin package at ``source`` into directory ``target``.
+
+    ``setup_cfg`` replaces the package's setup.cfg, to change its entry points.
+    """
+    build = target.parent / ('build-' + target.name)
+    shutil.rmtree(build, ignore_errors=True)
+    shutil.copytree(source, build)
+    if setup_cfg is not None:
+        (build / 'setup.cfg').write_text(setup_cfg)
+    subprocess.run(
+        [sys.executable, '-m', 'pip', 'install', '--quiet', '--no-deps',
+         '--no-build-isolation', '--upgrade', '--target', str(target), str(build)],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+class Events:
+    """The lines acme_recorder's manager writes: ``<pid> <event> <args...>``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def all(self) -> list[tuple[int, str, list[str]]]:
+        if not self.path.exists():
+            return []
+        events = []
+        for line in self.path.read_text().splitlines():
+            pid, event, *args = line.split()
+            events.append((int(pid), event, args))
+        return events
+
+    def of(self, event: str, pid: int | None = None) -> list[tuple[int, str, list[str]]]:
+        return [e for e in self.all() if e[1] == event and pid in (None, e[0])]
+
+
+class ServiceProcess:
+    """One console script run as a process, in a session of its own."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.argv = argv
+        self.stdout_path = log_dir / 'stdout.log'
+        self.stderr_path = log_dir / 'stderr.log'
+        with open(self.stdout_path, 'wb') as out, open(self.stderr_path, 'wb') as err:
+            self.popen = subprocess.Popen(argv, env=env, stdout=out, stderr=err,
+                                          stdin=subprocess.DEVNULL,
+                                          start_new_session=True)
+        self.pid = self.popen.pid
+
+    def send(self, signo: int) -> None:
+        os.kill(self.pid, signo)
+
+    def wait(self, timeout: float = 15.0) -> int:
+        return self.popen.wait(timeout=timeout)
+
+    def running(self) -> bool:
+        return self.popen.poll() is None
+
+    def children(self) -> set[int]:
+        """The pids of this process's live children (its workers)."""
+        path = Path('/proc/%d/task/%d/children' % (self.pid, self.pid))
+        try:
+            pids = {int(pid) for pid in path.read_text().split()}
+        except FileNotFoundError:
+            return set()
+        return {pid for pid in pids if _is_alive(pid)}
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text()
+
+    @property
+    def stdout(self) -> str:
+        """oslo.log writes here when no log file is configured."""
+        return self.stdout_path.read_text()
+
+    def kill(self) -> None:
+        """Kill the process and any worker it left, by process group."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.popen.wait(timeout=10)
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        state = Path('/proc/%d/stat' % pid).read_text().rsplit(')', 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != 'Z'
+
+
+@pytest.fixture(scope='session')
+def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding the acme-recorder plugin, installed by pip."""
+    target = tmp_path_factory.mktemp('plugin') / 'site'
+    install_plugin(PLUGIN_SOURCE, target)
+    return target
+
+
+class ServiceRunner:
+    """Starts console scripts with a config file written for the test."""
+
+    def __init__(self, tmp_path: Path, plugin_site: Path) -> None:
+        self.tmp_path = tmp_path
+        self.plugin_site = plugin_site
+        self.events = Events(tmp_path / 'events.txt')
+        self.config_path = tmp_path / 'svcframe.conf'
+        self.processes: list[ServiceProcess] = []
+
+    def write_config(self, text: str) -> Path:
+        self.config_path.write_text(
+            '[DEFAULT]\nperiodic_fuzzy_delay = 0\n'
+            '[recorder]\nevents_file = %s\n' % self.events.path + text)
+        return self.config_path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop('NOTIFY_SOCKET', None)
+        env.update(PYTHONPATH=str(self.plugin_site),
+                   XDG_CACHE_HOME=str(self.tmp_path / 'cache'),
+                   XDG_STATE_HOME=str(self.tmp_path / 'state'),
+                   HOME=str(self.tmp_path / 'home'))
+        env.update(extra)
+        return env
+
+    def start(self, binary: str, *args: str, config: bool = True,
+              env: dict[str, str] | None = None) -> ServiceProcess:
+        argv = [script(binary)]
+        if config:
+            argv += ['--config-file', str(self.config_path)]
+        log_dir = self.tmp_path / ('proc%d' % len(self.processes))
+        log_dir.mkdir()
+        process = ServiceProcess(argv + list(args), env or self.env(), log_dir)
+        self.processes.append(process)
+        return process
+
+    def run(self, binary: str, *args: str, config: bool = True,
+            timeout: float = 30.0) -> subprocess.CompletedProcess:
+        """Run a script that is expected to exit by itself."""
+        argv = [script(binary)] + (['--config-file', str(self.config_path)]
+                                   if config else []) + list(args)
+        return subprocess.run(argv, env=self.env(), capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def services(tmp_path: Path, plugin_site: Path) -> Iterator[ServiceRunner]:
+    runner = ServiceRunner(tmp_path, plugin_site)
+    (tmp_path / 'home').mkdir()
+    yield runner
+    for process in runner.processes:
+        process.kill()

@@ -1,0 +1,1 @@
+"""A plugin package outside svcframe, used by svcframe's integration tests."""

@@ -1,0 +1,49 @@
+"""RecorderManager writes each hook it sees to a file the tests read."""
+
+import os
+import time
+
+from oslo_config import cfg
+from oslo_service import periodic_task
+
+from svcframe import manager
+
+OPTS = [
+    cfg.StrOpt('events_file', help='File each event is appended to.'),
+    cfg.StrOpt('greeting', default='hello', mutable=True,
+               help='A mutable option; reset() records its value.'),
+    cfg.FloatOpt('cleanup_seconds', default=0, min=0,
+                 help='How long cleanup_host() takes.'),
+    cfg.BoolOpt('fail_init', default=False,
+                help='Make init_host() raise.'),
+]
+cfg.CONF.register_opts(OPTS, group='recorder')
+
+
+class RecorderManager(manager.Manager):
+
+    def _record(self, *words: object) -> None:
+        line = ' '.join(str(word) for word in (os.getpid(), *words))
+        with open(self.conf.recorder.events_file, 'a') as events:
+            events.write(line + '\n')
+
+    def init_host(self) -> None:
+        if self.conf.recorder.fail_init:
+            raise RuntimeError('init_host was told to fail')
+        self._record('init_host', self.service_name, self.host,
+                     self.conf.recorder.greeting)
+
+    @periodic_task.periodic_task(spacing=1, run_immediately=True)
+    def tick(self, context) -> None:
+        self._record('tick', context.is_admin)
+
+    def reset(self) -> None:
+        self._record('reset', self.conf.recorder.greeting)
+
+    def cleanup_host(self) -> None:
+        time.sleep(self.conf.recorder.cleanup_seconds)
+        self._record('cleanup_host')
+
+
+class NotAManager:
+    """Registered under svcframe.managers but not a Manager subclass."""
