@@ -1,0 +1,28 @@
+"""Unit-test fixtures: a fresh ConfigOpts per test, never the global CONF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from oslo_config import cfg
+
+from svcframe import conf as svcframe_conf
+
+
+@pytest.fixture
+def conf() -> cfg.ConfigOpts:
+    """A parsed ConfigOpts with every svcframe option and no config files."""
+    opts = cfg.ConfigOpts()
+    svcframe_conf.register_all(opts)
+    opts([], project='svcframe-unit-tests', default_config_files=[])
+    return opts
+
+
+@pytest.fixture
+def write_config(tmp_path: Path):
+    def write(text: str, name: str = 'svcframe.conf') -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+    return write

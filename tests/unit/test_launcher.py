@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+from oslo_config import cfg
+
+from svcframe import exception
+from svcframe import launcher
+
+
+class FakeService:
+    binary = 'svcframe-fake'
+
+    def __init__(self, fail_start: bool = False) -> None:
+        self.fail_start = fail_start
+        self.calls: list[str] = []
+
+    def start(self) -> None:
+        self.calls.append('start')
+        if self.fail_start:
+            raise RuntimeError('no database')
+
+    def stop(self) -> None:
+        self.calls.append('stop')
+
+    def wait(self) -> None:
+        self.calls.append('wait')
+
+    def reset(self) -> None:
+        self.calls.append('reset')
+
+
+def send_later(*signals: int) -> threading.Thread:
+    """Send signals to this process, one by one, from another thread."""
+    def send() -> None:
+        for signo in signals:
+            threading.Event().wait(0.1)
+            os.kill(os.getpid(), signo)
+    thread = threading.Thread(target=send)
+    thread.start()
+    return thread
+
+
+def test_signal_pipe_reports_each_signal_by_number() -> None:
+    pipe = launcher.SignalPipe((signal.SIGHUP, signal.SIGUSR1))
+    pipe.open()
+    try:
+        os.kill(os.getpid(), signal.SIGHUP)
+        os.kill(os.getpid(), signal.SIGUSR1)
+        received, readable = pipe.wait(timeout=5)
+    finally:
+        pipe.close()
+
+    assert received == [signal.SIGHUP, signal.SIGUSR1]
+    assert readable == []
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL
+
+
+def test_signal_pipe_wait_reports_other_readable_fds() -> None:
+    read_fd, write_fd = os.pipe()
+    pipe = launcher.SignalPipe((signal.SIGHUP,))
+    pipe.open()
+    try:
+        os.close(write_fd)
+        received, readable = pipe.wait(timeout=5, also=(read_fd,))
+    finally:
+        pipe.close()
+        os.close(read_fd)
+
+    assert (received, readable) == ([], [read_fd])
+
+
+@pytest.mark.parametrize('stop_signal', [signal.SIGTERM, signal.SIGINT])
+def test_runner_reloads_on_hup_and_stops_on_term_or_int(
+        conf: cfg.ConfigOpts, stop_signal: int) -> None:
+    service = FakeService()
+    reloads: list[str] = []
+
+    sender = send_later(signal.SIGHUP, stop_signal)
+    code = launcher.ServiceRunner(service, conf, lambda: reloads.append('reload')).run(
+        notify_ready=False)
+    sender.join()
+
+    assert code == launcher.EXIT_OK
+    assert reloads == ['reload']
+    assert service.calls == ['start', 'reset', 'stop', 'wait']
+
+
+def test_runner_skips_reset_when_the_reload_is_refused(conf: cfg.ConfigOpts) -> None:
+    service = FakeService()
+
+    def refuse() -> None:
+        raise exception.ConfigError('bad value')
+
+    sender = send_later(signal.SIGHUP, signal.SIGTERM)
+    code = launcher.ServiceRunner(service, conf, refuse).run(notify_ready=False)
+    sender.join()
+
+    assert code == launcher.EXIT_OK
+    assert service.calls == ['start', 'stop', 'wait']
+
+
+def test_runner_stops_when_the_supervisor_is_gone(conf: cfg.ConfigOpts) -> None:
+    service = FakeService()
+    read_fd, write_fd = os.pipe()
+    os.close(write_fd)
+
+    try:
+        code = launcher.ServiceRunner(service, conf, lambda: None,
+                                      parent_fd=read_fd).run(notify_ready=False)
+    finally:
+        os.close(read_fd)
+
+    assert code == launcher.EXIT_OK
+    assert service.calls == ['start', 'stop', 'wait']
+
+
+def test_runner_stops_the_service_and_raises_when_start_fails(conf: cfg.ConfigOpts) -> None:
+    service = FakeService(fail_start=True)
+
+    with pytest.raises(exception.ServiceStartError) as raised:
+        launcher.ServiceRunner(service, conf, lambda: None).run(notify_ready=False)
+
+    assert str(raised.value) == 'svcframe-fake failed to start: no database'
+    assert isinstance(raised.value.__cause__, RuntimeError)
+    assert service.calls == ['start', 'stop', 'wait']
+
+
+def test_launch_in_one_process_returns_3_when_start_fails(conf: cfg.ConfigOpts) -> None:
+    code = launcher.launch(FakeService(fail_start=True), conf, lambda: None, workers=1)
+
+    assert code == launcher.EXIT_START_FAILED
