@@ -1,7 +1,7 @@
 """Run a service in this process, or in worker processes under a supervisor.
 
 Signal handlers only note a signal: Python's wakeup fd writes its number into
-a pipe, and one loop reads the pipe and dispatches through a table (``SIGNALS``
+a pipe, and one loop reads the pipe and dispatches through a table (``signal_handlers``
 below), the way gunicorn's arbiter does. Because the loop waits on a file
 descriptor, a signal wakes it at once even when eventlet's hub is asleep;
 oslo.service's eventlet launcher can sleep through SIGTERM for a minute.
@@ -120,7 +120,7 @@ class ServiceRunner:
         # reads as end-of-file once the supervisor is gone.
         self.parent_fd = parent_fd
         self._exit_code: int | None = None
-        self.SIGNALS: dict[int, Callable[[], None]] = {
+        self.signal_handlers: dict[int, Callable[[], None]] = {
             signal.SIGTERM: self.handle_term,
             signal.SIGINT: self.handle_term,
             signal.SIGHUP: self.handle_hup,
@@ -128,20 +128,10 @@ class ServiceRunner:
 
     def run(self, notify_ready: bool = True) -> int:
         """Start the service, serve signals until stopped; return the exit code."""
-        signals = SignalPipe(tuple(self.SIGNALS))
+        signals = SignalPipe(tuple(self.signal_handlers))
         signals.open()
         try:
-            try:
-                self.service.start()
-            except Exception as error:
-                if isinstance(error, exception.SvcframeError):
-                    LOG.error('%s failed to start: %s', self.service.binary,
-                              error)
-                else:
-                    LOG.exception('%s failed to start', self.service.binary)
-                self._stop()
-                raise exception.ServiceStartError(
-                    self.service.binary, str(error)) from error
+            self._start()
             if notify_ready:
                 systemd.notify_once()
             also = () if self.parent_fd is None else (self.parent_fd,)
@@ -152,10 +142,22 @@ class ServiceRunner:
                     self.handle_term()
                 for signo in received:
                     if self._exit_code is None:
-                        self.SIGNALS[signo]()
+                        self.signal_handlers[signo]()
             return self._exit_code
         finally:
             signals.close()
+
+    def _start(self) -> None:
+        try:
+            self.service.start()
+        except Exception as error:
+            if isinstance(error, exception.SvcframeError):
+                LOG.error('%s failed to start: %s', self.service.binary, error)
+            else:
+                LOG.exception('%s failed to start', self.service.binary)
+            self._stop()
+            raise exception.ServiceStartError(
+                self.service.binary, str(error)) from error
 
     def handle_term(self) -> None:
         LOG.info('Stopping %s gracefully', self.service.binary)
@@ -206,7 +208,7 @@ class WorkerSupervisor:
         # Workers watch the read end; the supervisor alone keeps the write
         # end, so workers read end-of-file once it is gone.
         self._parent_fd = self._keep_open_fd = -1
-        self.SIGNALS: dict[int, Callable[[], None]] = {
+        self.signal_handlers: dict[int, Callable[[], None]] = {
             signal.SIGTERM: self.handle_term,
             signal.SIGINT: self.handle_term,
             signal.SIGHUP: self.handle_hup,
@@ -214,7 +216,7 @@ class WorkerSupervisor:
         }
 
     def run(self) -> int:
-        self._signals = SignalPipe(tuple(self.SIGNALS))
+        self._signals = SignalPipe(tuple(self.signal_handlers))
         self._signals.open()
         self._parent_fd, self._keep_open_fd = os.pipe()
         try:
@@ -227,7 +229,7 @@ class WorkerSupervisor:
                 received, _ = self._signals.wait()
                 for signo in received:
                     if self._exit_code is None:
-                        self.SIGNALS[signo]()
+                        self.signal_handlers[signo]()
             return self._exit_code
         finally:
             self._signals.close()
@@ -258,11 +260,11 @@ class WorkerSupervisor:
             self._spawn()
 
     def _spawn(self) -> None:
-        signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
+        signal.pthread_sigmask(signal.SIG_BLOCK, self.signal_handlers)
         pid = os.fork()
         if pid == 0:
             os._exit(self._run_worker())
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, self.SIGNALS)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, self.signal_handlers)
         self.children[pid] = time.monotonic()
         LOG.info('Started worker %d', pid)
 
