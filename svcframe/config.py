@@ -78,7 +78,8 @@ def check_values(conf: cfg.ConfigOpts) -> None:
         for name in list(group):
             try:
                 group[name]
-            except (cfg.ConfigFileValueError, ValueError):
+            except (cfg.ConfigFileValueError, cfg.ConfigSourceValueError,
+                    ValueError):
                 raise _invalid_value(conf, group_name, name) from None
 
 
@@ -132,11 +133,15 @@ def _invalid_value(conf: cfg.ConfigOpts, group: str,
 
 def _raw_value(conf: cfg.ConfigOpts, group: str,
                name: str) -> tuple[object, str | None]:
-    """The text the operator wrote for an option, and the file it is in.
+    """The text the operator wrote for an option, and where it is written.
 
-    oslo.config reports neither for a value it cannot convert, so the files
-    are read again, later ones winning as they do in oslo.config.
+    oslo.config reports neither for a value it cannot convert, so they are
+    looked up again in its order: the environment, then the config files,
+    later ones winning.
     """
+    variable = 'OS_%s__%s' % (group.upper(), name.upper())
+    if variable in os.environ:
+        return os.environ[variable], 'environment variable %s' % variable
     found: tuple[object, str | None] = ('<unreadable>', None)
     for path in _config_files(conf):
         sections: dict = {}
@@ -152,8 +157,8 @@ def _raw_value(conf: cfg.ConfigOpts, group: str,
 
 def _config_files(conf: cfg.ConfigOpts) -> list[str]:
     files = list(conf.config_file or [])
-    if conf.config_dir:
-        files.extend(sorted(glob.glob(os.path.join(conf.config_dir, '*.conf'))))
+    for directory in conf.config_dir or []:
+        files.extend(sorted(glob.glob(os.path.join(directory, '*.conf'))))
     return files
 
 

@@ -123,8 +123,10 @@ class Service(oslo_service.ServiceBase):
         LOG.info('Starting %s (topic %s) on host %s with manager %s',
                  self.binary, self.topic, self.host,
                  type(self.manager).__name__)
-        self._started = True
         self.manager.init_host()
+        # cleanup_host() undoes a completed init_host() only; an init_host()
+        # that raises cleans up after itself.
+        self._started = True
         if self.periodic_enable:
             self._start_periodic_tasks()
 

@@ -14,12 +14,12 @@ from oslo_log import log as logging
 
 from svcframe import config
 from svcframe import exception
-from svcframe import launcher
+from svcframe import exit_codes
+from svcframe import launch
 from svcframe.service import Service
 
 LOG = logging.getLogger(__name__)
 
-EXIT_CONFIG_ERROR = 1
 
 def serve(binary: str, workers_group: str | None = None) -> NoReturn:
     """Parse the command line, create the service for ``binary`` and run it.
@@ -38,12 +38,18 @@ def serve(binary: str, workers_group: str | None = None) -> NoReturn:
         exit_on_config_error(binary, error)
     if conf.log_options:
         conf.log_opt_values(LOG, logging.DEBUG)
-    sys.exit(launcher.launch(service, conf, lambda: config.reload(conf),
-                             workers))
+    try:
+        code = launch.launch(service, conf, lambda: config.reload(conf),
+                             workers)
+    except Exception:
+        LOG.exception('%s stopped on an unexpected error', binary)
+        code = exit_codes.INTERNAL_ERROR
+    sys.exit(code)
+
 
 def exit_on_config_error(binary: str, error: exception.ConfigError) -> NoReturn:
     """One line on stderr, exit 1; a broken plugin's traceback follows it."""
     print('%s: error: %s' % (binary, error), file=sys.stderr)
     if isinstance(error, exception.PluginLoadError) and error.__cause__:
         traceback.print_exception(error.__cause__, file=sys.stderr)
-    sys.exit(EXIT_CONFIG_ERROR)
+    sys.exit(exit_codes.CONFIG_ERROR)

@@ -11,6 +11,9 @@ BUILTIN_MANAGERS = ('compute', 'conductor', 'scheduler')
 
 
 def _default_state_path() -> str:
+    # systemd's StateDirectory= sets STATE_DIRECTORY for the unit.
+    if os.environ.get('STATE_DIRECTORY'):
+        return os.environ['STATE_DIRECTORY'].split(':')[0]
     base = os.environ.get('XDG_STATE_HOME') or os.path.expanduser(
         '~/.local/state')
     return os.path.join(base, 'svcframe')
@@ -37,7 +40,8 @@ OPTS = [
     cfg.StrOpt(
         'state_path',
         default=_default_state_path(),
-        sample_default='$XDG_STATE_HOME/svcframe or ~/.local/state/svcframe',
+        sample_default='$STATE_DIRECTORY, $XDG_STATE_HOME/svcframe or '
+                       '~/.local/state/svcframe',
         help='Writable directory where svcframe keeps local state, such as '
              'the embedded SQLite database.'),
     *[_manager_opt(topic) for topic in BUILTIN_MANAGERS],

@@ -124,6 +124,27 @@ def test_systemd_is_told_ready_once_the_service_runs(services: ServiceRunner) ->
     assert services.events.of('init_host', compute.pid)
 
 
+def test_supervisor_tells_systemd_ready_once_every_worker_runs(services: ServiceRunner) -> None:
+    notify_path = services.tmp_path / 'notify.sock'
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(notify_path))
+    listener.settimeout(20)
+    try:
+        services.write_config(RECORDER + '[conductor]\nworkers = 3\n')
+        conductor = services.start('svcframe-conductor',
+                                   env=services.env(NOTIFY_SOCKET=str(notify_path)))
+        message = listener.recv(1024)
+        inits_at_ready = services.events.of('init_host')
+        listener.settimeout(1)
+        with pytest.raises(socket.timeout):
+            listener.recv(1024)  # workers do not notify on their own
+    finally:
+        listener.close()
+    assert message == b'READY=1'
+    assert len(inits_at_ready) == 3
+    assert {pid for pid, _, _ in inits_at_ready} == conductor.children()
+
+
 def test_conductor_runs_its_workers_and_replaces_a_killed_one(services: ServiceRunner) -> None:
     services.write_config(RECORDER + '[conductor]\nworkers = 2\n')
     conductor = services.start('svcframe-conductor')
@@ -179,7 +200,7 @@ def test_conductor_sigterm_stops_every_worker_and_exits_zero(services: ServiceRu
 
 
 def test_worker_that_cannot_start_stops_the_supervisor_with_3(services: ServiceRunner) -> None:
-    services.write_config(RECORDER + '[conductor]\nworkers = 2\n[recorder]\nfail_init = true\n')
+    services.write_config(RECORDER + '[conductor]\nworkers = 4\n[recorder]\nfail_init = true\n')
     conductor = services.start('svcframe-conductor')
 
     assert conductor.wait(timeout=30) == 3

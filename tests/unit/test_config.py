@@ -48,6 +48,31 @@ def test_later_config_file_wins_when_naming_the_bad_value(write_config) -> None:
         'scheduler', '-1', str(second))
 
 
+def test_bad_value_in_a_config_dir_is_traced_to_its_file(tmp_path) -> None:
+    directory = tmp_path / 'svcframe.conf.d'
+    directory.mkdir()
+    (directory / '10-base.conf').write_text('[DEFAULT]\nreport_interval = 5\n')
+    (directory / '20-site.conf').write_text('[DEFAULT]\nreport_interval = 0\n')
+
+    with pytest.raises(exception.InvalidOptionValue) as raised:
+        parse('--config-dir', str(directory))
+
+    assert (raised.value.value, raised.value.source) == (
+        '0', str(directory / '20-site.conf'))
+
+
+def test_bad_value_from_the_environment_names_the_variable(
+        write_config, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_config('[conductor]\nworkers = 2\n')
+    monkeypatch.setenv('OS_CONDUCTOR__WORKERS', '0')
+
+    with pytest.raises(exception.InvalidOptionValue) as raised:
+        parse('--config-file', str(path))
+
+    assert (raised.value.value, raised.value.source) == (
+        '0', 'environment variable OS_CONDUCTOR__WORKERS')
+
+
 def test_missing_config_file_is_a_config_error(tmp_path) -> None:
     missing = tmp_path / 'missing.conf'
 

@@ -142,6 +142,21 @@ def test_stop_before_start_is_safe_and_skips_cleanup(conf: cfg.ConfigOpts) -> No
     assert service.manager.calls == []
 
 
+def test_cleanup_host_is_skipped_when_init_host_failed(conf: cfg.ConfigOpts) -> None:
+    class FailingManager(RecordingManager):
+        def init_host(self) -> None:
+            super().init_host()
+            raise RuntimeError('disk missing')
+
+    service = create(conf, manager=FailingManager)
+
+    with pytest.raises(RuntimeError):
+        service.start()
+    service.stop()
+
+    assert service.manager.calls == ['init_host']
+
+
 def test_reset_tells_the_manager(conf: cfg.ConfigOpts) -> None:
     service = create(conf, periodic_enable=False)
 

@@ -8,7 +8,10 @@ import pytest
 from oslo_config import cfg
 
 from svcframe import exception
-from svcframe import launcher
+from svcframe import exit_codes
+from svcframe import launch
+from svcframe.launch.runner import ServiceRunner
+from svcframe.launch.signal_pipe import SignalPipe
 
 
 class FakeService:
@@ -45,7 +48,7 @@ def send_later(*signals: int) -> threading.Thread:
 
 
 def test_signal_pipe_reports_each_signal_by_number() -> None:
-    pipe = launcher.SignalPipe((signal.SIGHUP, signal.SIGUSR1))
+    pipe = SignalPipe((signal.SIGHUP, signal.SIGUSR1))
     pipe.open()
     try:
         os.kill(os.getpid(), signal.SIGHUP)
@@ -61,7 +64,7 @@ def test_signal_pipe_reports_each_signal_by_number() -> None:
 
 def test_signal_pipe_wait_reports_other_readable_fds() -> None:
     read_fd, write_fd = os.pipe()
-    pipe = launcher.SignalPipe((signal.SIGHUP,))
+    pipe = SignalPipe((signal.SIGHUP,))
     pipe.open()
     try:
         os.close(write_fd)
@@ -80,13 +83,13 @@ def test_runner_reloads_on_hup_and_stops_on_term_or_int(
     reloads: list[str] = []
 
     sender = send_later(signal.SIGHUP, stop_signal)
-    code = launcher.ServiceRunner(service, conf, lambda: reloads.append('reload')).run(
-        notify_ready=False)
+    code = ServiceRunner(service, conf, lambda: reloads.append('reload')).run(
+        on_ready=lambda: service.calls.append('ready'))
     sender.join()
 
-    assert code == launcher.EXIT_OK
+    assert code == exit_codes.OK
     assert reloads == ['reload']
-    assert service.calls == ['start', 'reset', 'stop', 'wait']
+    assert service.calls == ['start', 'ready', 'reset', 'stop', 'wait']
 
 
 def test_runner_skips_reset_when_the_reload_is_refused(conf: cfg.ConfigOpts) -> None:
@@ -96,10 +99,10 @@ def test_runner_skips_reset_when_the_reload_is_refused(conf: cfg.ConfigOpts) -> 
         raise exception.ConfigError('bad value')
 
     sender = send_later(signal.SIGHUP, signal.SIGTERM)
-    code = launcher.ServiceRunner(service, conf, refuse).run(notify_ready=False)
+    code = ServiceRunner(service, conf, refuse).run(on_ready=lambda: None)
     sender.join()
 
-    assert code == launcher.EXIT_OK
+    assert code == exit_codes.OK
     assert service.calls == ['start', 'stop', 'wait']
 
 
@@ -109,12 +112,12 @@ def test_runner_stops_when_the_supervisor_is_gone(conf: cfg.ConfigOpts) -> None:
     os.close(write_fd)
 
     try:
-        code = launcher.ServiceRunner(service, conf, lambda: None,
-                                      parent_fd=read_fd).run(notify_ready=False)
+        code = ServiceRunner(service, conf, lambda: None,
+                                      parent_fd=read_fd).run(on_ready=lambda: None)
     finally:
         os.close(read_fd)
 
-    assert code == launcher.EXIT_OK
+    assert code == exit_codes.OK
     assert service.calls == ['start', 'stop', 'wait']
 
 
@@ -122,7 +125,7 @@ def test_runner_stops_the_service_and_raises_when_start_fails(conf: cfg.ConfigOp
     service = FakeService(fail_start=True)
 
     with pytest.raises(exception.ServiceStartError) as raised:
-        launcher.ServiceRunner(service, conf, lambda: None).run(notify_ready=False)
+        ServiceRunner(service, conf, lambda: None).run(on_ready=lambda: None)
 
     assert str(raised.value) == 'svcframe-fake failed to start: no database'
     assert isinstance(raised.value.__cause__, RuntimeError)
@@ -130,6 +133,6 @@ def test_runner_stops_the_service_and_raises_when_start_fails(conf: cfg.ConfigOp
 
 
 def test_launch_in_one_process_returns_3_when_start_fails(conf: cfg.ConfigOpts) -> None:
-    code = launcher.launch(FakeService(fail_start=True), conf, lambda: None, workers=1)
+    code = launch.launch(FakeService(fail_start=True), conf, lambda: None, workers=1)
 
-    assert code == launcher.EXIT_START_FAILED
+    assert code == exit_codes.START_FAILED

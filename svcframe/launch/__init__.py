@@ -1,0 +1,46 @@
+"""Run a service in this process, or in worker processes under a supervisor.
+
+Signal handlers only note a signal: Python's wakeup fd writes its number into
+a pipe (signal_pipe.py), and one loop reads the pipe and dispatches through a
+table, ``signal_handlers``, the way gunicorn's arbiter does. Because the loop
+waits on a file descriptor, a signal wakes it at once even when eventlet's hub
+is asleep; oslo.service's eventlet launcher can sleep through SIGTERM for a
+minute.
+
+Signal table, for a single process and for each worker (runner.py):
+    SIGTERM, SIGINT  stop gracefully within graceful_shutdown_timeout, exit 0
+    SIGHUP           reload config files (mutable options change), reset()
+For the supervisor of several workers (supervisor.py):
+    SIGTERM, SIGINT  SIGTERM every worker, wait for them, exit 0
+    SIGHUP           reload config files, forward SIGHUP to every worker
+    SIGCHLD          reap workers and start a new one for each that died
+
+The launcher knows nothing of configuration files: it is handed
+``reload_config``, a callable that re-reads them, the way oslo.service's
+``restart_method='mutate'`` does.
+"""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+from svcframe import exception
+from svcframe import exit_codes
+from svcframe.launch.runner import ReloadConfig, ServiceRunner
+from svcframe.launch.supervisor import WorkerSupervisor
+from svcframe.service import Service
+
+
+def launch(service: Service, conf: cfg.ConfigOpts,
+           reload_config: ReloadConfig, workers: int = 1) -> int:
+    """Run ``service`` in ``workers`` processes until stopped; the exit code.
+
+    One worker runs in this process; more run under a supervisor that
+    replaces any worker that dies.
+    """
+    if workers == 1:
+        try:
+            return ServiceRunner(service, conf, reload_config).run()
+        except exception.ServiceStartError:
+            return exit_codes.START_FAILED  # run() has logged why
+    return WorkerSupervisor(service, conf, reload_config, workers).run()
