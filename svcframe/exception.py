@@ -86,3 +86,32 @@ class ServiceStartError(SvcframeError):
         self.binary = binary
         self.reason = reason
         super().__init__('%s failed to start: %s' % (binary, reason))
+
+
+class PasteConfigNotFound(ConfigError):
+    def __init__(self, name: str, searched: list[str]) -> None:
+        self.name = name
+        self.searched = searched
+        super().__init__(
+            '[wsgi] api_paste_config = %r: no such file (looked in: %s)'
+            % (name, ', '.join(searched)))
+
+
+class PasteAppNotFound(ConfigError):
+    def __init__(self, path: str, name: str) -> None:
+        self.path = path
+        self.name = name
+        super().__init__(
+            'paste file %s has no app named %r: define [composite:%s], '
+            '[pipeline:%s] or [app:%s] in it' % (path, name, name, name, name))
+
+
+class PasteAppLoadError(ConfigError):
+    """The paste file names the app but it cannot be built; cause chained."""
+
+    def __init__(self, path: str, name: str, reason: str) -> None:
+        self.path = path
+        self.name = name
+        self.reason = reason
+        super().__init__('app %r of paste file %s cannot be loaded: %s'
+                         % (name, path, reason))

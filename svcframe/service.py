@@ -1,4 +1,6 @@
-"""Service: a manager composed with the machinery that runs it.
+"""Service and WSGIService: what the launcher runs.
+
+Service composes a manager with the machinery that runs it.
 
 ``Service.create(binary=...)`` derives the topic from the binary name, loads
 the manager that ``[DEFAULT] <topic>_manager`` names and fills every other
@@ -8,10 +10,12 @@ where work begins and ends; the stop order is written once, in ``stop()``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import random
 import sys
 import threading
+from collections.abc import Callable
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -19,7 +23,10 @@ from oslo_service import loopingcall
 from oslo_service import service as oslo_service
 
 from svcframe import context as svcframe_context
+from svcframe import exception
 from svcframe import manager as svcframe_manager
+from svcframe.wsgi import loader as wsgi_loader
+from svcframe.wsgi import server as wsgi_server
 
 LOG = logging.getLogger(__name__)
 
@@ -171,3 +178,82 @@ class Service(oslo_service.ServiceBase):
     def wait(self) -> None:
         """Block until stop() has finished."""
         self._stopped.wait()
+
+
+class WSGIService(oslo_service.ServiceBase):
+    """The API service: a paste-loaded app on svcframe's eventlet server.
+
+    ``listen()`` binds the socket and must run before workers fork; each
+    worker then ``start()``s serving a copy of it.
+    """
+
+    def __init__(self, name: str, binary: str, server: wsgi_server.WSGIServer,
+                 conf: cfg.ConfigOpts) -> None:
+        self.name = name
+        self.binary = binary
+        self.server = server
+        self.conf = conf
+
+    @classmethod
+    def create(cls, name: str = 'api', conf: cfg.ConfigOpts | None = None,
+               app: Callable | None = None) -> WSGIService:
+        """Build the service for option group ``name`` (``[api]``).
+
+        ``app`` defaults to app ``name`` of the ``[wsgi] api_paste_config``
+        file. Raises ConfigError, for example for noauth on a public address.
+        """
+        conf = cfg.CONF if conf is None else conf
+        group = conf[name]
+        _refuse_insecure_noauth(group)
+        if app is None:
+            app = wsgi_loader.load_app(conf, name)
+        server = wsgi_server.WSGIServer(
+            name, app, group.listen, group.port,
+            wsgi_server.ServerSettings.from_conf(conf),
+            spread_connections=group.workers > 1)
+        return cls(name, BINARY_PREFIX + name, server, conf)
+
+    @property
+    def workers(self) -> int:
+        return self.conf[self.name].workers
+
+    def listen(self) -> tuple[str, int]:
+        try:
+            return self.server.listen()
+        except OSError as error:
+            raise exception.ServiceStartError(
+                self.binary, 'cannot listen on [%s] listen = %s, port = %s: %s'
+                % (self.name, self.server.host, self.server.port,
+                   error.strerror or error)) from error
+
+    def start(self) -> None:
+        self.server.start()
+
+    def reset(self) -> None:
+        self.server.reset(wsgi_server.ServerSettings.from_conf(self.conf))
+
+    def stop(self, graceful: bool = True) -> None:
+        self.server.stop()
+
+    def wait(self) -> None:
+        self.server.wait()
+
+
+def _refuse_insecure_noauth(group: cfg.ConfigOpts.GroupAttr) -> None:
+    if group.auth_strategy != 'noauth' or group.allow_insecure_noauth:
+        return
+    if not _is_loopback(group.listen):
+        raise exception.ConfigError(
+            "[api] auth_strategy = 'noauth' makes every caller an admin, so it "
+            'serves on loopback only, not on [api] listen = %r: use '
+            "auth_strategy = 'http_basic', or set allow_insecure_noauth = True"
+            % group.listen)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == 'localhost':
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

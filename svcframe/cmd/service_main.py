@@ -1,4 +1,4 @@
-"""The body shared by the main() of every service binary.
+"""The body shared by the main() of every svcframe binary.
 
 Imported only after the caller's main() has monkey-patched eventlet.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Callable
 from typing import NoReturn
 
 from oslo_config import cfg
@@ -16,40 +17,63 @@ from svcframe import config
 from svcframe import exception
 from svcframe import exit_codes
 from svcframe import launch
-from svcframe.service import Service
+from svcframe.service import Service, WSGIService
 
 LOG = logging.getLogger(__name__)
 
+# Builds the service from the parsed configuration; returns it with the
+# number of processes to run it in.
+ServiceBuilder = Callable[[cfg.ConfigOpts], tuple[object, int]]
+
 
 def serve(binary: str, workers_group: str | None = None) -> NoReturn:
-    """Parse the command line, create the service for ``binary`` and run it.
+    """Run the manager service of ``binary``.
 
     ``workers_group`` names the option group whose ``workers`` option sets
     the number of processes; without it the service runs in one process.
     """
+    def build(conf: cfg.ConfigOpts) -> tuple[object, int]:
+        service = Service.create(binary=binary, conf=conf)
+        return service, conf[workers_group].workers if workers_group else 1
+    run(binary, build)
+
+
+def serve_api(name: str = 'api') -> NoReturn:
+    """Run the WSGI service of option group ``name``, bound before forking."""
+    def build(conf: cfg.ConfigOpts) -> tuple[object, int]:
+        service = WSGIService.create(name, conf)
+        service.listen()
+        return service, service.workers
+    run('svcframe-%s' % name, build)
+
+
+def run(binary: str, build: ServiceBuilder) -> NoReturn:
+    """Parse the command line, build the service and launch it; exit."""
     conf = cfg.CONF
     try:
         config.parse_args(sys.argv[1:], binary, conf)
-        service = Service.create(binary=binary, conf=conf)
-        # The manager's import may have registered a plugin's own options.
+        service, workers = build(conf)
+        # Loading plugins may have registered their own options.
         config.check_values(conf)
-        workers = conf[workers_group].workers if workers_group else 1
     except exception.ConfigError as error:
-        exit_on_config_error(binary, error)
+        exit_on_error(binary, error, exit_codes.CONFIG_ERROR)
+    except exception.ServiceStartError as error:
+        exit_on_error(binary, error, exit_codes.START_FAILED)
     if conf.log_options:
         conf.log_opt_values(LOG, logging.DEBUG)
     try:
-        code = launch.launch(service, conf, lambda: config.reload(conf),
-                             workers)
+        code = launch.launch(service, conf, lambda: config.reload(conf), workers)
     except Exception:
         LOG.exception('%s stopped on an unexpected error', binary)
         code = exit_codes.INTERNAL_ERROR
     sys.exit(code)
 
 
-def exit_on_config_error(binary: str, error: exception.ConfigError) -> NoReturn:
-    """One line on stderr, exit 1; a broken plugin's traceback follows it."""
+def exit_on_error(binary: str, error: exception.SvcframeError,
+                  code: int) -> NoReturn:
+    """One line on stderr; a plugin's own traceback follows when it broke."""
     print('%s: error: %s' % (binary, error), file=sys.stderr)
-    if isinstance(error, exception.PluginLoadError) and error.__cause__:
+    if isinstance(error, (exception.PluginLoadError, exception.PasteAppLoadError)) \
+            and error.__cause__:
         traceback.print_exception(error.__cause__, file=sys.stderr)
-    sys.exit(exit_codes.CONFIG_ERROR)
+    sys.exit(code)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from svcframe.conf import api
 from svcframe.conf import conductor
 from svcframe.conf import default
 from svcframe.conf import scheduler
 from svcframe.conf import service
+from svcframe.conf import wsgi
 
-GROUP_MODULES = (default, service, conductor, scheduler)
+GROUP_MODULES = (default, service, api, wsgi, conductor, scheduler)
 
 
 def register_all(conf: cfg.ConfigOpts) -> None:

@@ -155,6 +155,9 @@ class WorkerSupervisor:
 
     def _stop_workers(self, exit_code: int) -> int:
         """SIGTERM every worker and reap them; SIGKILL any left past the timeout."""
+        # The service never started here; stopping it releases what the
+        # supervisor holds for the workers, such as a listening socket.
+        self.service.stop()
         self._signal_workers(signal.SIGTERM)
         timeout = self.conf.graceful_shutdown_timeout
         deadline = (time.monotonic() + timeout + STOP_MARGIN_SECONDS

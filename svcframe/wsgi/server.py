@@ -1,0 +1,234 @@
+"""svcframe's eventlet WSGI server: bound once, served by each worker, drained on stop.
+
+The accept loop is svcframe's own; each connection is then handled by
+``eventlet.wsgi``'s HTTP protocol from a green-thread pool. eventlet's own
+``wsgi.server()`` loop closes idle keep-alive connections the moment it
+stops, which resets a request a client had just sent on one. svcframe drains
+instead (``stop()``): it stops accepting, answers every further request with
+``Connection: close``, and closes a keep-alive connection only once it has
+been idle for ``DRAIN_IDLE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import json
+import socket
+import time
+from collections.abc import Callable
+
+import eventlet
+import eventlet.wsgi
+from eventlet import event
+from eventlet import greenio
+from oslo_config import cfg
+from oslo_log import log as logging
+
+LOG = logging.getLogger(__name__)
+ACCESS_LOG = logging.getLogger('svcframe.wsgi.access')
+
+# While draining, a keep-alive connection idle this long is closed; one that
+# is busier gets to send its next request and have it answered first.
+DRAIN_IDLE_SECONDS = 1.0
+DRAIN_POLL_SECONDS = 0.05
+# With several workers on one socket, a worker waits this long per open
+# connection before accepting the next, so idler workers take new ones.
+SPREAD_SECONDS_PER_CONNECTION = 0.0005
+
+# eventlet's connection state list: [address, socket, state]; svcframe adds
+# the time the connection last became idle.
+ADDRESS, SOCKET, STATE, IDLE_SINCE = range(4)
+
+
+@dataclasses.dataclass
+class ServerSettings:
+    """The [wsgi] options the server uses, read once per (re)load."""
+
+    pool_size: int
+    backlog: int
+    keep_alive: bool
+    client_socket_timeout: int
+    tcp_keepidle: int
+    max_header_line: int
+    log_format: str
+
+    @classmethod
+    def from_conf(cls, conf: cfg.ConfigOpts) -> ServerSettings:
+        wsgi = conf.wsgi
+        return cls(pool_size=wsgi.default_pool_size, backlog=wsgi.backlog,
+                   keep_alive=wsgi.keep_alive,
+                   client_socket_timeout=wsgi.client_socket_timeout,
+                   tcp_keepidle=wsgi.tcp_keepidle,
+                   max_header_line=wsgi.max_header_line,
+                   log_format=wsgi.wsgi_log_format)
+
+
+class HttpProtocol(eventlet.wsgi.HttpProtocol):
+    """eventlet's protocol, with JSON errors and idle-time tracking."""
+
+    def handle_one_request(self) -> None:
+        self.conn_state[IDLE_SINCE] = time.monotonic()
+        super().handle_one_request()
+
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """Answer a request the protocol itself rejects (bad request line, ...)."""
+        title, description = self.responses.get(code, ('Error', ''))
+        body = json.dumps({'error': {'code': code, 'title': title,
+                                     'message': message or description}})
+        self.send_response(code, title)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.send_header('Connection', 'close')
+        self.end_headers()
+        if getattr(self, 'command', None) != 'HEAD':
+            self.wfile.write(body.encode())
+
+
+class WSGIServer:
+    """Serves one WSGI app; knows nothing of workers or signals."""
+
+    def __init__(self, name: str, app: Callable, host: str, port: int,
+                 settings: ServerSettings,
+                 spread_connections: bool = False) -> None:
+        self.name = name
+        self.app = app
+        self.host = host
+        self.port = port
+        self.settings = settings
+        self.spread_connections = spread_connections
+        self._socket: socket.socket | None = None
+        self._server: eventlet.wsgi.Server | None = None
+        self._pool: eventlet.GreenPool | None = None
+        self._accept_thread: eventlet.greenthread.GreenThread | None = None
+        self._connections: dict[int, list] = {}
+        self._stopping = False
+        self._stopped = event.Event()
+
+    def listen(self) -> tuple[str, int]:
+        """Bind and listen; call once, before worker processes fork."""
+        family = socket.AF_INET6 if ':' in self.host else socket.AF_INET
+        info = socket.getaddrinfo(self.host, self.port, family,
+                                  socket.SOCK_STREAM)[0]
+        sock = eventlet.listen(info[4], info[0], backlog=self.settings.backlog)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        # Accepted connections inherit these on Linux.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE,
+                        self.settings.tcp_keepidle)
+        self._socket = sock
+        self.host, self.port = sock.getsockname()[:2]
+        LOG.info('%s listening on %s', self.name, self.url)
+        return self.host, self.port
+
+    @property
+    def url(self) -> str:
+        host = '[%s]' % self.host if ':' in self.host else self.host
+        return 'http://%s:%d' % (host, self.port)
+
+    def start(self) -> None:
+        """Serve on the listening socket from this process."""
+        if self._socket is None:
+            self.listen()
+        # eventlet reads the header line limit from a module global.
+        eventlet.wsgi.MAX_HEADER_LINE = self.settings.max_header_line
+        self._pool = eventlet.GreenPool(self.settings.pool_size)
+        self._server = eventlet.wsgi.Server(
+            self._socket, self._socket.getsockname(), self.app,
+            log=ACCESS_LOG, protocol=HttpProtocol, debug=False,
+            keepalive=self.settings.keep_alive,
+            log_format=self.settings.log_format,
+            socket_timeout=self.settings.client_socket_timeout or None)
+        self._accept_thread = eventlet.spawn(self._accept_loop)
+
+    def reset(self, settings: ServerSettings) -> None:
+        """Apply the mutable settings of a reloaded configuration."""
+        self.settings = settings
+        if self._server is not None and not self._stopping:
+            self._server.keepalive = settings.keep_alive
+            self._server.log_format = settings.log_format
+            self._server.socket_timeout = settings.client_socket_timeout or None
+
+    def _accept_loop(self) -> None:
+        assert self._socket is not None
+        while True:
+            if self.spread_connections and self._connections:
+                eventlet.sleep(SPREAD_SECONDS_PER_CONNECTION
+                               * len(self._connections))
+            try:
+                client, address = self._socket.accept()
+            except OSError as error:
+                if error.errno in (errno.EBADF, errno.EINVAL):
+                    return  # the socket was closed
+                LOG.warning('%s: accept failed: %s', self.name, error)
+                continue
+            self._serve(client, address)
+
+    def _serve(self, client: socket.socket, address: tuple) -> None:
+        client.settimeout(self._server.socket_timeout)
+        connection = [address, client, eventlet.wsgi.STATE_IDLE, time.monotonic()]
+        self._connections[id(connection)] = connection
+        self._pool.spawn_n(self._handle, connection)
+
+    def _handle(self, connection: list) -> None:
+        try:
+            self._server.process_request(connection)
+        except OSError as error:
+            LOG.debug('%s: connection from %s ended: %s', self.name,
+                      connection[ADDRESS], error)
+        finally:
+            del self._connections[id(connection)]
+            connection[STATE] = eventlet.wsgi.STATE_CLOSE
+            greenio.shutdown_safe(connection[SOCKET])
+            connection[SOCKET].close()
+
+    def stop(self) -> None:
+        """Drain: stop accepting, finish every request, close every connection.
+
+        Safe before start() (it closes the listening socket, as a supervisor
+        that never serves must) and when called twice. The caller bounds it
+        with graceful_shutdown_timeout.
+        """
+        if self._stopping:
+            return
+        self._stopping = True
+        try:
+            if self._server is not None:
+                self._stop_accepting()
+                self._server.keepalive = False  # every response says close
+                self._close_connections_when_idle()
+                self._pool.waitall()
+            elif self._socket is not None:
+                self._socket.close()
+        finally:
+            self._stopped.send()
+
+    def _stop_accepting(self) -> None:
+        self._accept_thread.kill()
+        # Take what the kernel has already queued: when the last process
+        # closes the socket, a queued connection would be reset, and its
+        # client may already have sent a request on it.
+        self._socket.setblocking(False)
+        while True:
+            try:
+                # Non-blocking, eventlet hands back the plain socket.
+                client, address = self._socket.accept()
+            except OSError:
+                break
+            self._serve(greenio.GreenSocket(client), address)
+        self._socket.close()
+        LOG.info('%s stopped accepting; draining %d connections', self.name,
+                 len(self._connections))
+
+    def _close_connections_when_idle(self) -> None:
+        while self._connections:
+            now = time.monotonic()
+            for connection in list(self._connections.values()):
+                if (connection[STATE] == eventlet.wsgi.STATE_IDLE
+                        and now - connection[IDLE_SINCE] >= DRAIN_IDLE_SECONDS):
+                    connection[STATE] = eventlet.wsgi.STATE_CLOSE
+                    greenio.shutdown_safe(connection[SOCKET])
+            eventlet.sleep(DRAIN_POLL_SECONDS)
+
+    def wait(self) -> None:
+        self._stopped.wait()
