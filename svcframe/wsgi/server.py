@@ -77,6 +77,10 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
         title, description = self.responses.get(code, ('Error', ''))
         body = json.dumps({'error': {'code': code, 'title': title,
                                      'message': message or description}})
+        # A request line too broken to name a version leaves HTTP/0.9, which
+        # would get a bare body; every client today reads HTTP/1.x.
+        if self.request_version == 'HTTP/0.9':
+            self.request_version = 'HTTP/1.0'
         self.send_response(code, title)
         self.send_header('Content-Type', 'application/json')
         self.send_header('Content-Length', str(len(body)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from typing import TypeVar
 import pytest
 
 BIN_DIR = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_SOURCE = Path(__file__).parent / 'plugin'
 T = TypeVar('T')
 
@@ -23,6 +25,13 @@ def script(name: str) -> str:
     path = BIN_DIR / name
     assert path.exists(), '%s is not installed next to %s' % (name, sys.executable)
     return str(path)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
 
 
 def wait_until(condition: Callable[[], T], timeout: float = 15.0,

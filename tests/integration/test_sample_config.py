@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 
 from svcframe.conf import opts
-from tests.integration.conftest import script
+from tests.integration.conftest import ROOT, script
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 GENERATOR_CONF = ROOT / 'etc' / 'svcframe' / 'svcframe-config-generator.conf'
 SAMPLE = ROOT / 'etc' / 'svcframe' / 'svcframe.conf.sample'
 
