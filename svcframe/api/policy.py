@@ -10,10 +10,10 @@ from svcframe import context as svcframe_context
 RULES = [
     policy.RuleDefault('context_is_admin', 'role:admin',
                        description='Who is an admin.'),
-    policy.RuleDefault('admin_api', 'is_admin:True',
+    policy.RuleDefault('admin_api', 'rule:context_is_admin',
                        description='Admin-only APIs, such as the service registry.'),
     policy.RuleDefault('admin_or_owner',
-                       'is_admin:True or project_id:%(project_id)s',
+                       'rule:context_is_admin or project_id:%(project_id)s',
                        description='The owner of a resource, or an admin.'),
 ]
 

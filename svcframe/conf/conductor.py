@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from svcframe.conf import groups
 from svcframe.conf import workers
 
-GROUP = cfg.OptGroup('conductor', title='svcframe-conductor options')
+GROUP_NAME = 'conductor'
+GROUP_TITLE = 'svcframe-conductor options'
 
 OPTS = [
     workers.workers_opt('svcframe-conductor'),
@@ -14,9 +16,8 @@ OPTS = [
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_group(GROUP)
-    conf.register_opts(OPTS, group=GROUP)
+    groups.register(conf, GROUP_NAME, GROUP_TITLE, OPTS)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
-    return [(GROUP, OPTS)]
+    return groups.listing(GROUP_NAME, GROUP_TITLE, OPTS)

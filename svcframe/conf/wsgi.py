@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
-GROUP = cfg.OptGroup('wsgi', title='WSGI server options')
+from svcframe.conf import groups
+
+GROUP_NAME = 'wsgi'
+GROUP_TITLE = 'WSGI server options'
 
 DEFAULT_LOG_FORMAT = ('%(client_ip)s "%(request_line)s" status: %(status_code)s'
                       ' len: %(body_length)s time: %(wall_seconds).7f')
@@ -66,9 +69,8 @@ OPTS = [
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_group(GROUP)
-    conf.register_opts(OPTS, group=GROUP)
+    groups.register(conf, GROUP_NAME, GROUP_TITLE, OPTS)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
-    return [(GROUP, OPTS)]
+    return groups.listing(GROUP_NAME, GROUP_TITLE, OPTS)
