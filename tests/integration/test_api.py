@@ -136,6 +136,27 @@ def test_sighup_under_load_loses_no_request_and_keeps_every_process(
     assert api.wait(timeout=30) == 0
 
 
+def test_sighup_applies_changed_wsgi_options_in_the_running_workers(
+        services: ServiceRunner, acme_paste: Path) -> None:
+    services.write_config(api_config(acme_paste, workers=2))
+    api = services.start('svcframe-api')
+    port = api_port(api)
+    workers = wait_until(lambda: len(api.children()) == 2 and api.children(), what='workers')
+    assert get(port, '/x')[1].get('connection') != 'close'
+
+    services.write_config(api_config(acme_paste, workers=2, extra='keep_alive = False\n'))
+    api.send(signal.SIGHUP)
+
+    # Every worker now closes each connection after its response.
+    def closing_pids() -> set[int]:
+        status, headers, body = get(port, '/x')
+        return {json.loads(body)['pid']} if headers.get('connection') == 'close' else set()
+    seen: set[int] = set()
+    wait_until(lambda: seen.update(closing_pids()) or seen == workers, timeout=30,
+               what='both workers to apply keep_alive = False')
+    assert api.children() == workers
+
+
 def test_every_bad_request_gets_its_answer_and_the_server_keeps_serving(
         services: ServiceRunner) -> None:
     services.write_config(api_config(SVCFRAME_PASTE, extra=(
