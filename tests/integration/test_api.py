@@ -9,6 +9,8 @@ import re
 import shutil
 import signal
 import socket
+import threading
+from collections import Counter
 from pathlib import Path
 
 import bcrypt
@@ -109,6 +111,38 @@ def test_sigterm_under_keep_alive_load_loses_no_request(
     assert counts['ok'] >= 1000
     # Keep-alive clients were told to close rather than cut off.
     assert counts['closed by server'] >= 1
+
+
+def test_keep_alive_connections_spread_over_the_workers(
+        services: ServiceRunner, acme_paste: Path) -> None:
+    """50 clients connecting at once must not all land on one worker."""
+    services.write_config(api_config(acme_paste, workers=2))
+    api = services.start('svcframe-api')
+    port = api_port(api)
+    workers = wait_until(lambda: len(api.children()) == 2 and api.children(), what='workers')
+    start_together = threading.Barrier(50)
+    served_by: Counter = Counter()
+    lock = threading.Lock()
+
+    def client() -> None:
+        connection = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
+        start_together.wait()
+        for _ in range(10):
+            connection.request('GET', '/x')
+            pid = json.loads(connection.getresponse().read())['pid']
+        connection.close()
+        with lock:
+            served_by[pid] += 1
+
+    clients = [threading.Thread(target=client) for _ in range(50)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join(timeout=60)
+
+    assert set(served_by) == workers
+    assert sum(served_by.values()) == 50
+    assert min(served_by.values()) >= 10, served_by
 
 
 def test_sighup_under_load_loses_no_request_and_keeps_every_process(
