@@ -15,6 +15,7 @@ from oslo_middleware import basic_auth
 from svcframe import context as svcframe_context
 from svcframe import exception
 from svcframe.api import errors
+from svcframe.api import middleware
 from svcframe.api import policy
 
 LOG = logging.getLogger(__name__)
@@ -23,14 +24,11 @@ IDENTITY_KEY = 'svcframe.identity'
 CONTEXT_KEY = 'svcframe.context'
 
 
-class NoAuth:
+class NoAuth(middleware.Middleware):
     """Development only: the caller is whoever the X-* headers say.
 
     No headers at all means an admin, so that curl works out of the box.
     """
-
-    def __init__(self, application) -> None:
-        self.application = application
 
     @webob.dec.wsgify
     def __call__(self, req: webob.Request):

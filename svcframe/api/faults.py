@@ -14,18 +14,12 @@ import webob.exc
 from oslo_log import log as logging
 
 from svcframe.api import errors
+from svcframe.api import middleware
 
 LOG = logging.getLogger(__name__)
 
 
-class FaultWrapper:
-
-    def __init__(self, application) -> None:
-        self.application = application
-
-    @classmethod
-    def factory(cls, global_conf: dict, **local_conf: str):
-        return cls
+class FaultWrapper(middleware.Middleware):
 
     @webob.dec.wsgify
     def __call__(self, req: webob.Request) -> webob.Response:
