@@ -227,10 +227,17 @@ class WSGIService(oslo_service.ServiceBase):
                    error.strerror or error)) from error
 
     def start(self) -> None:
+        # A worker started after a SIGHUP takes the reloaded settings.
+        self.server.settings = wsgi_server.ServerSettings.from_conf(self.conf)
         self.server.start()
 
     def reset(self) -> None:
-        self.server.reset(wsgi_server.ServerSettings.from_conf(self.conf))
+        try:
+            settings = wsgi_server.ServerSettings.from_conf(self.conf)
+        except exception.ConfigError as error:
+            LOG.error('%s keeps its previous [wsgi] settings: %s', self.binary, error)
+            return
+        self.server.reset(settings)
 
     def stop(self, graceful: bool = True) -> None:
         self.server.stop()

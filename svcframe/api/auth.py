@@ -76,13 +76,20 @@ def auth_filter(conf: cfg.ConfigOpts):
     if strategy == 'noauth':
         return NoAuth
     user_file = conf.api.http_basic_auth_user_file
+    allowed = 'a readable htpasswd file of user:bcrypt-hash lines (htpasswd -B)'
+    try:
+        with open(user_file):
+            pass
+    except OSError as error:
+        raise exception.InvalidOptionValue(
+            'api', 'http_basic_auth_user_file', user_file,
+            '%s; it cannot be read: %s' % (allowed, error.strerror)) from None
     try:
         basic_auth.validate_auth_file(user_file)
-    except Exception as error:
-        raise exception.ConfigError(
-            '[api] http_basic_auth_user_file = %r cannot be used: %s; it must '
-            'be a readable htpasswd file with bcrypt entries (htpasswd -B)'
-            % (user_file, getattr(error, 'detail', None) or error)) from None
+    except Exception:
+        raise exception.InvalidOptionValue(
+            'api', 'http_basic_auth_user_file', user_file,
+            '%s; it has a line that is not one' % allowed) from None
     return lambda application: HttpBasicAuth(application, user_file)
 
 
@@ -108,7 +115,7 @@ class ContextFilter:
         context = svcframe_context.RequestContext(
             user_id=identity.get('user_id'), project_id=identity.get('project_id'),
             roles=identity.get('roles', []),
-            request_id=req.environ.get('openstack.request_id'), overwrite=False)
+            request_id=req.environ.get('openstack.request_id'))
         context.is_admin = policy.is_admin(self.enforcer, context)
         req.environ[CONTEXT_KEY] = context
         return req.get_response(self.application)

@@ -4,12 +4,16 @@ Any exception from the apps and filters inside it becomes a JSON 500 (logged
 with its traceback and request id), a webob HTTP error becomes its JSON form,
 and an error response that inner middleware rendered as HTML or text (a 413
 from the body size limit, say) is rewritten as JSON.
+
+It is plain WSGI rather than webob: it wraps every request, and a successful
+response passes through it untouched.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import webob
-import webob.dec
 import webob.exc
 from oslo_log import log as logging
 
@@ -21,30 +25,56 @@ LOG = logging.getLogger(__name__)
 
 class FaultWrapper(middleware.Middleware):
 
-    @webob.dec.wsgify
-    def __call__(self, req: webob.Request) -> webob.Response:
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        held: list[tuple[str, list]] = []
+
+        def start_or_hold(status: str, headers: list, exc_info=None):
+            if status[0] in '45' and not _is_json(headers):
+                held.append((status, headers))  # rewritten below
+                return lambda data: None
+            return start_response(status, headers, exc_info)
+
         try:
-            response = req.get_response(self.application)
+            body = self.application(environ, start_or_hold)
+            if held:
+                text = _drain(body)
         except webob.exc.HTTPException as error:
-            return errors.from_http_exception(error)
+            return errors.from_http_exception(error)(environ, start_response)
         except Exception:
-            LOG.exception('Request %s %s failed (request id %s)', req.method,
-                          req.path, req.environ.get('openstack.request_id'))
-            return errors.error_response(
+            LOG.exception('Request %s %s failed (request id %s)',
+                          environ.get('REQUEST_METHOD'), environ.get('PATH_INFO'),
+                          environ.get('openstack.request_id'))
+            response = errors.error_response(
                 500, 'The server failed to handle the request; its log has '
                      'the details under this request id.')
-        if response.status_code >= 400 and response.content_type != 'application/json':
-            return _as_json(response)
-        return response
+            return response(environ, start_response)
+        if not held:
+            return body
+        return _as_json(*held[0], text)(environ, start_response)
 
 
-def _as_json(response: webob.Response) -> webob.Response:
-    message = errors.title_for(response.status_code)
-    if response.content_type == 'text/plain' and response.body:
-        message = response.text.strip().splitlines()[-1]
-    converted = errors.error_response(response.status_code, message,
-                                      response.status.split(' ', 1)[-1])
-    for name, value in response.headers.items():
+def _is_json(headers: list[tuple[str, str]]) -> bool:
+    return any(name.lower() == 'content-type' and value.startswith('application/json')
+               for name, value in headers)
+
+
+def _drain(body: Iterable[bytes]) -> str:
+    try:
+        return b''.join(body).decode('utf-8', 'replace')
+    finally:
+        if hasattr(body, 'close'):
+            body.close()
+
+
+def _as_json(status: str, headers: list[tuple[str, str]], text: str) -> webob.Response:
+    code = int(status.split(' ', 1)[0])
+    content_type = dict((name.lower(), value) for name, value in headers).get(
+        'content-type', '')
+    message = errors.title_for(code)
+    if content_type.startswith('text/plain') and text.strip():
+        message = text.strip().splitlines()[-1]
+    response = errors.error_response(code, message, status.split(' ', 1)[-1])
+    for name, value in headers:
         if name.lower() not in ('content-type', 'content-length'):
-            converted.headers[name] = value
-    return converted
+            response.headers[name] = value
+    return response

@@ -17,15 +17,17 @@ OPTS = [
         'api_paste_config',
         default='api-paste.ini',
         help='The PasteDeploy file that defines the API pipeline: an absolute '
-             'path, or a name looked up like a config file (next to the '
-             '--config-file files, in the --config-dir directories, then '
-             '/etc/svcframe).'),
+             'path, or a name looked up like a config file (in the '
+             '--config-dir directories, next to the --config-file files, then '
+             'in ~/.svcframe, ~/, /etc/svcframe and /etc).'),
     cfg.IntOpt(
         'default_pool_size',
         default=1000,
         min=1,
-        help='Green threads per worker process: the most requests one worker '
-             'serves at the same time.'),
+        help='Green threads per worker process: the most connections, idle '
+             'keep-alive ones included, that one worker holds open at once. '
+             'When they are all taken, the worker accepts no more until one '
+             'closes.'),
     cfg.IntOpt(
         'backlog',
         default=4096,

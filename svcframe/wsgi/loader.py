@@ -16,9 +16,9 @@ WSGIApp = Callable
 def find_paste_config(conf: cfg.ConfigOpts) -> str:
     """The absolute path of ``[wsgi] api_paste_config``.
 
-    A relative name is looked up like a config file: next to the
-    --config-file files, in the --config-dir directories, then the default
-    config directories of project svcframe.
+    A relative name is looked up like a config file: in the --config-dir
+    directories, next to the --config-file files, then in the default config
+    directories of project svcframe.
     """
     name = conf.wsgi.api_paste_config
     if os.path.isabs(name):
@@ -33,9 +33,9 @@ def find_paste_config(conf: cfg.ConfigOpts) -> str:
 def _searched(conf: cfg.ConfigOpts, name: str) -> list[str]:
     if os.path.isabs(name):
         return [name]
-    directories = [os.path.dirname(os.path.abspath(path))
-                   for path in conf.config_file or []]
-    directories += list(conf.config_dir or [])
+    directories = list(conf.config_dir or [])
+    directories += [os.path.dirname(os.path.abspath(path))
+                    for path in conf.config_file or []]
     directories += ['~/.svcframe', '~/', '/etc/svcframe', '/etc']
     return list(dict.fromkeys(directories))
 

@@ -25,6 +25,8 @@ from eventlet import greenio
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from svcframe import exception
+
 LOG = logging.getLogger(__name__)
 ACCESS_LOG = logging.getLogger('svcframe.wsgi.access')
 
@@ -55,7 +57,9 @@ class ServerSettings:
 
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts) -> ServerSettings:
+        """Raises ConfigError for a wsgi_log_format with an unknown key."""
         wsgi = conf.wsgi
+        check_log_format(wsgi.wsgi_log_format)
         return cls(pool_size=wsgi.default_pool_size, backlog=wsgi.backlog,
                    keep_alive=wsgi.keep_alive,
                    client_socket_timeout=wsgi.client_socket_timeout,
@@ -64,11 +68,31 @@ class ServerSettings:
                    log_format=wsgi.wsgi_log_format)
 
 
+def check_log_format(log_format: str) -> None:
+    sample = dict(client_ip='127.0.0.1', date_time='', request_line='GET / HTTP/1.1',
+                  status_code='200', body_length='0', wall_seconds=0.0)
+    try:
+        log_format % sample
+    except (KeyError, ValueError, TypeError) as error:
+        raise exception.InvalidOptionValue(
+            'wsgi', 'wsgi_log_format', log_format,
+            'a %%-format using only the keys %s (%s: %s)'
+            % (', '.join(sorted(sample)), type(error).__name__, error)) from None
+
+
 class HttpProtocol(eventlet.wsgi.HttpProtocol):
     """eventlet's protocol, with JSON errors and idle-time tracking."""
 
+    def log_message(self, format: str, *args: object) -> None:
+        # Requests the protocol rejects itself (bad request line, ...); the
+        # standard library would print these on stderr.
+        LOG.info('%s: ' + format, self.client_address[0], *args)
+
     def handle_one_request(self) -> None:
         self.conn_state[IDLE_SINCE] = time.monotonic()
+        # A keep-alive client's next request is often already buffered; read
+        # without yielding, one busy connection would starve the others.
+        eventlet.sleep(0)
         super().handle_one_request()
 
     def send_error(self, code: int, message: str | None = None,
@@ -115,7 +139,10 @@ class WSGIServer:
         family = socket.AF_INET6 if ':' in self.host else socket.AF_INET
         info = socket.getaddrinfo(self.host, self.port, family,
                                   socket.SOCK_STREAM)[0]
-        sock = eventlet.listen(info[4], info[0], backlog=self.settings.backlog)
+        # No SO_REUSEPORT (eventlet's default for a fixed port): a second
+        # server on the same port must fail, not quietly share it.
+        sock = eventlet.listen(info[4], info[0], backlog=self.settings.backlog,
+                               reuse_port=False)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         # Accepted connections inherit these on Linux.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE,

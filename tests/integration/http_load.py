@@ -35,7 +35,7 @@ class LoadClient(threading.Thread):
             try:
                 if connection.sock is None:
                     connection.connect()
-            except ConnectionRefusedError:
+            except OSError:  # refused, or reset before a request was sent
                 self._count('refused')
                 return
             try:

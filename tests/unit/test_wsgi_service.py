@@ -71,3 +71,24 @@ def test_server_settings_follow_the_wsgi_options(conf: cfg.ConfigOpts) -> None:
     assert (settings.pool_size, settings.backlog, settings.keep_alive,
             settings.client_socket_timeout, settings.max_header_line) == (
         1000, 4096, False, 5, 16384)
+
+
+def test_unknown_key_in_wsgi_log_format_is_a_config_error(conf: cfg.ConfigOpts) -> None:
+    conf.set_override('wsgi_log_format', '%(client_ip)s %(user_agent)s', group='wsgi')
+
+    with pytest.raises(exception.InvalidOptionValue) as raised:
+        WSGIService.create('api', conf, app=hello)
+
+    assert (raised.value.group, raised.value.name) == ('wsgi', 'wsgi_log_format')
+    assert 'user_agent' in str(raised.value) and 'client_ip' in str(raised.value)
+
+
+def test_reload_with_a_bad_wsgi_log_format_keeps_the_previous_settings(
+        conf: cfg.ConfigOpts) -> None:
+    service = WSGIService.create('api', conf, app=hello)
+    before = service.server.settings
+
+    conf.set_override('wsgi_log_format', '%(nonsense)s', group='wsgi')
+    service.reset()
+
+    assert service.server.settings is before
