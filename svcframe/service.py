@@ -228,16 +228,19 @@ class WSGIService(oslo_service.ServiceBase):
 
     def start(self) -> None:
         # A worker started after a SIGHUP takes the reloaded settings.
-        self.server.settings = wsgi_server.ServerSettings.from_conf(self.conf)
+        self.server.settings = self._reloaded_settings()
         self.server.start()
 
     def reset(self) -> None:
+        self.server.reset(self._reloaded_settings())
+
+    def _reloaded_settings(self) -> wsgi_server.ServerSettings:
+        """The [wsgi] settings now configured, or the previous ones if invalid."""
         try:
-            settings = wsgi_server.ServerSettings.from_conf(self.conf)
+            return wsgi_server.ServerSettings.from_conf(self.conf)
         except exception.ConfigError as error:
             LOG.error('%s keeps its previous [wsgi] settings: %s', self.binary, error)
-            return
-        self.server.reset(settings)
+            return self.server.settings
 
     def stop(self, graceful: bool = True) -> None:
         self.server.stop()
