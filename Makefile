@@ -14,8 +14,10 @@ $(INSTALLED): setup.cfg setup.py pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,postgresql,mysql,docs]'
 	touch $@
 
+# Until svcframe-all runs the four services in one process, the API alone;
+# --config-dir etc/svcframe finds the repository's api-paste.ini.
 run: $(INSTALLED)
-	$(BIN)/svcframe-compute $(ARGS)
+	$(BIN)/svcframe-api --config-dir etc/svcframe $(ARGS)
 
 test: $(INSTALLED)
 	$(BIN)/pytest $(PYTEST_ARGS)
