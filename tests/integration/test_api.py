@@ -49,6 +49,17 @@ def get(port: int, path: str, method: str = 'GET', body: bytes | None = None,
         connection.close()
 
 
+def start_api_workers(services: ServiceRunner, paste: Path,
+                      workers: int = 2) -> tuple[ServiceProcess, int, set[int]]:
+    """svcframe-api with ``workers`` workers; the process, its port, the worker pids."""
+    services.write_config(api_config(paste, workers=workers))
+    api = services.start('svcframe-api')
+    port = api_port(api)
+    pids = wait_until(lambda: len(api.children()) == workers and api.children(),
+                      what='%d workers' % workers)
+    return api, port, pids
+
+
 def raw_exchange(port: int, data: bytes) -> bytes:
     """Send raw bytes, return everything the server sends until it closes."""
     with socket.create_connection(('127.0.0.1', port), timeout=10) as sock:
@@ -116,10 +127,7 @@ def test_sigterm_under_keep_alive_load_loses_no_request(
 def test_keep_alive_connections_spread_over_the_workers(
         services: ServiceRunner, acme_paste: Path) -> None:
     """50 clients connecting at once must not all land on one worker."""
-    services.write_config(api_config(acme_paste, workers=2))
-    api = services.start('svcframe-api')
-    port = api_port(api)
-    workers = wait_until(lambda: len(api.children()) == 2 and api.children(), what='workers')
+    api, port, workers = start_api_workers(services, acme_paste)
     start_together = threading.Barrier(50)
     served_by: Counter = Counter()
     lock = threading.Lock()
@@ -147,10 +155,7 @@ def test_keep_alive_connections_spread_over_the_workers(
 
 def test_sighup_under_load_loses_no_request_and_keeps_every_process(
         services: ServiceRunner, acme_paste: Path) -> None:
-    services.write_config(api_config(acme_paste, workers=2))
-    api = services.start('svcframe-api')
-    port = api_port(api)
-    workers = wait_until(lambda: len(api.children()) == 2 and api.children(), what='workers')
+    api, port, workers = start_api_workers(services, acme_paste)
     load = Load(port, clients=50, fast_path='/fast', slow_clients=5, slow_path='/slow')
     load.start()
     wait_until(lambda: load.ok() >= 500, timeout=60, what='steady load')
@@ -172,10 +177,7 @@ def test_sighup_under_load_loses_no_request_and_keeps_every_process(
 
 def test_sighup_applies_changed_wsgi_options_in_the_running_workers(
         services: ServiceRunner, acme_paste: Path) -> None:
-    services.write_config(api_config(acme_paste, workers=2))
-    api = services.start('svcframe-api')
-    port = api_port(api)
-    workers = wait_until(lambda: len(api.children()) == 2 and api.children(), what='workers')
+    api, port, workers = start_api_workers(services, acme_paste)
     assert get(port, '/x')[1].get('connection') != 'close'
 
     services.write_config(api_config(acme_paste, workers=2, extra='keep_alive = False\n'))

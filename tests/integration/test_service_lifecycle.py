@@ -15,6 +15,12 @@ pytestmark = pytest.mark.integration
 RECORDER = '[DEFAULT]\ncompute_manager = recorder\nconductor_manager = recorder\n'
 
 
+def inits_of(services: ServiceRunner, count: int) -> list[tuple[int, str, list[str]]]:
+    """Wait until ``count`` processes have run init_host(); their events."""
+    return wait_until(lambda: len(services.events.of('init_host')) == count and
+                      services.events.of('init_host'), what='%d init_host calls' % count)
+
+
 def test_plugin_manager_runs_its_init_host_and_periodic_task(services: ServiceRunner) -> None:
     services.write_config(RECORDER + '[recorder]\ngreeting = first\n')
     compute = services.start('svcframe-compute')
@@ -149,8 +155,7 @@ def test_conductor_runs_its_workers_and_replaces_a_killed_one(services: ServiceR
     services.write_config(RECORDER + '[conductor]\nworkers = 2\n')
     conductor = services.start('svcframe-conductor')
 
-    inits = wait_until(lambda: len(services.events.of('init_host')) == 2 and
-                       services.events.of('init_host'), what='two workers')
+    inits = inits_of(services, 2)
     workers = {pid for pid, _, _ in inits}
     assert conductor.pid not in workers
     assert conductor.children() == workers
@@ -158,9 +163,7 @@ def test_conductor_runs_its_workers_and_replaces_a_killed_one(services: ServiceR
     victim = sorted(workers)[0]
     os.kill(victim, signal.SIGKILL)
 
-    replaced = wait_until(
-        lambda: len(services.events.of('init_host')) == 3 and services.events.of('init_host'),
-        what='a replacement worker')
+    replaced = inits_of(services, 3)  # the replacement
     new_workers = {pid for pid, _, _ in replaced} - workers
     assert len(new_workers) == 1
     assert wait_until(lambda: conductor.children() == (workers - {victim}) | new_workers,
@@ -171,8 +174,7 @@ def test_conductor_sighup_reaches_every_worker_without_restarting_them(
         services: ServiceRunner) -> None:
     services.write_config(RECORDER + '[conductor]\nworkers = 2\n[recorder]\ngreeting = a\n')
     conductor = services.start('svcframe-conductor')
-    inits = wait_until(lambda: len(services.events.of('init_host')) == 2 and
-                       services.events.of('init_host'), what='two workers')
+    inits = inits_of(services, 2)
     workers = {pid for pid, _, _ in inits}
 
     services.write_config(RECORDER + '[conductor]\nworkers = 2\n[recorder]\ngreeting = b\n')
@@ -188,8 +190,7 @@ def test_conductor_sighup_reaches_every_worker_without_restarting_them(
 def test_conductor_sigterm_stops_every_worker_and_exits_zero(services: ServiceRunner) -> None:
     services.write_config(RECORDER + '[conductor]\nworkers = 2\n')
     conductor = services.start('svcframe-conductor')
-    inits = wait_until(lambda: len(services.events.of('init_host')) == 2 and
-                       services.events.of('init_host'), what='two workers')
+    inits = inits_of(services, 2)
     workers = {pid for pid, _, _ in inits}
 
     conductor.send(signal.SIGTERM)
@@ -211,8 +212,7 @@ def test_scheduler_honours_its_own_workers_option(services: ServiceRunner) -> No
     services.write_config('[DEFAULT]\nscheduler_manager = recorder\n[scheduler]\nworkers = 3\n')
     scheduler = services.start('svcframe-scheduler')
 
-    inits = wait_until(lambda: len(services.events.of('init_host')) == 3 and
-                       services.events.of('init_host'), what='three workers')
+    inits = inits_of(services, 3)
     assert {args[0] for _, _, args in inits} == {'scheduler'}
     scheduler.send(signal.SIGTERM)
     assert scheduler.wait(timeout=10) == 0
