@@ -8,6 +8,7 @@ and public methods taking ``(self, context, ...)``, which become RPC methods.
 
 from __future__ import annotations
 
+import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_service import periodic_task
 
@@ -19,7 +20,13 @@ NAMESPACE = 'svcframe.managers'
 
 
 class Manager(periodic_task.PeriodicTasks):
-    """Base class of every manager, built in or from a plugin."""
+    """Base class of every manager, built in or from a plugin.
+
+    ``target`` carries the manager's RPC API version; a manager that serves
+    more objects over RPC lists them in ``additional_endpoints``.
+    """
+
+    target = messaging.Target(version='1.0')
 
     def __init__(self, host: str, service_name: str,
                  conf: cfg.ConfigOpts) -> None:
@@ -27,6 +34,7 @@ class Manager(periodic_task.PeriodicTasks):
         self.host = host
         self.service_name = service_name
         self.conf = conf
+        self.additional_endpoints: list[object] = []
 
     def init_host(self) -> None:
         """Called once when the service starts, before any periodic task."""
@@ -40,6 +48,15 @@ class Manager(periodic_task.PeriodicTasks):
     def periodic_tasks(self, context: svcframe_context.RequestContext) -> float:
         """Run the periodic tasks that are due; return seconds until the next."""
         return self.run_periodic_tasks(context, raise_on_error=False)
+
+
+class RPCAccessPolicy(messaging.RPCAccessPolicyBase):
+    """RPC may call a manager's own public methods, not the base class's hooks."""
+
+    def is_allowed(self, endpoint: object, method: str) -> bool:
+        if method.startswith('_'):
+            return False
+        return not (isinstance(endpoint, Manager) and hasattr(Manager, method))
 
 
 def load_manager(topic: str, conf: cfg.ConfigOpts,

@@ -17,14 +17,17 @@ import sys
 import threading
 from collections.abc import Callable
 
+import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_service import loopingcall
 from oslo_service import service as oslo_service
 
+from svcframe import baserpc
 from svcframe import context as svcframe_context
 from svcframe import exception
 from svcframe import manager as svcframe_manager
+from svcframe import rpc
 from svcframe.wsgi import loader as wsgi_loader
 from svcframe.wsgi import server as wsgi_server
 
@@ -63,6 +66,8 @@ class Service(oslo_service.ServiceBase):
         self._periodic_fuzzy_delay = periodic_fuzzy_delay
         self._periodic_interval_max = periodic_interval_max
         self._periodic_timer: loopingcall.DynamicLoopingCall | None = None
+        self._transport: messaging.Transport | None = None
+        self._rpc_server: messaging.RPCServer | None = None
         self._started = False
         self._stopping = False
         self._stopped = threading.Event()
@@ -134,8 +139,19 @@ class Service(oslo_service.ServiceBase):
         # cleanup_host() undoes a completed init_host() only; an init_host()
         # that raises cleans up after itself.
         self._started = True
+        self._start_rpc_server()
         if self.periodic_enable:
             self._start_periodic_tasks()
+
+    def _start_rpc_server(self) -> None:
+        """Consume topic ``<topic>``, ``<topic>.<host>`` and its fanout."""
+        self._transport = rpc.create_transport(self.conf)
+        target = messaging.Target(topic=self.topic, server=self.host)
+        endpoints = [self.manager, baserpc.BaseRPCEndpoint(self.binary, self.host),
+                     *self.manager.additional_endpoints]
+        self._rpc_server = rpc.get_server(self._transport, target, endpoints,
+                                          svcframe_manager.RPCAccessPolicy)
+        self._rpc_server.start()
 
     def _start_periodic_tasks(self) -> None:
         delay = (random.uniform(0, self.periodic_fuzzy_delay)
@@ -158,20 +174,26 @@ class Service(oslo_service.ServiceBase):
     def stop(self, graceful: bool = True) -> None:
         """Stop all work, in order; safe to call twice or before start().
 
-        Order: stop taking new work, let work in flight finish, then let the
-        manager clean up. The launcher bounds the whole by
+        Order: stop consuming RPC and let the calls in flight finish, stop the
+        periodic tasks and let a running one finish, let the manager clean
+        up, close the transport. The launcher bounds the whole by
         ``graceful_shutdown_timeout``.
         """
         if self._stopping:
             return
         self._stopping = True
         try:
+            if self._rpc_server is not None:
+                self._rpc_server.stop()
+                self._rpc_server.wait()
             if self._periodic_timer is not None:
                 self._periodic_timer.stop()
                 self._periodic_timer.wait()
             if self._started:
                 self.manager.cleanup_host()
                 LOG.info('Stopped %s', self.binary)
+            if self._transport is not None:
+                self._transport.cleanup()
         finally:
             self._stopped.set()
 

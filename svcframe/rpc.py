@@ -1,0 +1,92 @@
+"""RPC over oslo.messaging: transports, targets, servers and clients.
+
+Nothing here is global: a Service creates its transport in start() and
+cleans it up in stop(). Request contexts travel with every message
+(RequestContextSerializer), so a request id from the API reaches the log
+lines of every service the request crosses.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import oslo_messaging as messaging
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from svcframe import context as svcframe_context
+from svcframe import exception
+
+LOG = logging.getLogger(__name__)
+
+IN_MEMORY_SCHEME = 'fake'
+
+
+def create_transport(conf: cfg.ConfigOpts) -> messaging.Transport:
+    """The RPC transport that ``[DEFAULT] transport_url`` names."""
+    try:
+        transport = messaging.get_rpc_transport(conf)
+    except messaging.InvalidTransportURL as error:
+        raise exception.InvalidOptionValue(
+            'DEFAULT', 'transport_url', error.url,
+            'a URL such as rabbit://user:password@host:5672/vhost, or fake:// '
+            'for services in one process') from None
+    if is_in_memory(conf):
+        LOG.warning('[DEFAULT] transport_url is fake:// (in memory): this '
+                    'process reaches only the services inside it; set it to '
+                    'rabbit://user:password@host:5672/vhost to reach the others')
+    return transport
+
+
+def is_in_memory(conf: cfg.ConfigOpts) -> bool:
+    url = messaging.TransportURL.parse(conf, conf.transport_url)
+    return url.transport == IN_MEMORY_SCHEME
+
+
+def executor_args() -> dict[str, str]:
+    """The executor matching the process: eventlet once monkey-patched.
+
+    oslo.messaging deprecates naming an executor at all (threading is its
+    default), so one is named only where eventlet needs it.
+    """
+    eventlet_patcher = sys.modules.get('eventlet.patcher')
+    if eventlet_patcher and eventlet_patcher.is_monkey_patched('thread'):
+        return {'executor': 'eventlet'}
+    return {}
+
+
+class RequestContextSerializer(messaging.Serializer):
+    """Sends the RequestContext along with every message, as a dict."""
+
+    def __init__(self, base: messaging.Serializer | None = None) -> None:
+        self._base = base or messaging.NoOpSerializer()
+
+    def serialize_entity(self, context: Any, entity: Any) -> Any:
+        return self._base.serialize_entity(context, entity)
+
+    def deserialize_entity(self, context: Any, entity: Any) -> Any:
+        return self._base.deserialize_entity(context, entity)
+
+    def serialize_context(self, context: svcframe_context.RequestContext) -> dict:
+        return context.to_dict()
+
+    def deserialize_context(self, context: dict) -> svcframe_context.RequestContext:
+        return svcframe_context.RequestContext.from_dict(context)
+
+
+def get_server(transport: messaging.Transport, target: messaging.Target,
+               endpoints: list[object],
+               access_policy: type[messaging.RPCAccessPolicyBase] =
+               messaging.DefaultRPCAccessPolicy) -> messaging.RPCServer:
+    return messaging.get_rpc_server(
+        transport, target, endpoints, serializer=RequestContextSerializer(),
+        access_policy=access_policy, **executor_args())
+
+
+def get_client(transport: messaging.Transport, target: messaging.Target,
+               version_cap: str | None = None,
+               timeout: float | None = None) -> messaging.RPCClient:
+    return messaging.get_rpc_client(
+        transport, target, version_cap=version_cap, timeout=timeout,
+        serializer=RequestContextSerializer())
