@@ -55,7 +55,8 @@ class Service(oslo_service.ServiceBase):
                  report_interval: int | None = None,
                  periodic_enable: bool | None = None,
                  periodic_fuzzy_delay: int | None = None,
-                 periodic_interval_max: int | None = None) -> None:
+                 periodic_interval_max: int | None = None,
+                 transport: messaging.Transport | None = None) -> None:
         self.host = host
         self.binary = binary
         self.topic = topic
@@ -66,6 +67,9 @@ class Service(oslo_service.ServiceBase):
         self._periodic_fuzzy_delay = periodic_fuzzy_delay
         self._periodic_interval_max = periodic_interval_max
         self._periodic_timer: loopingcall.DynamicLoopingCall | None = None
+        # A transport handed in is shared (services in one process on the
+        # in-memory transport must share it) and its owner cleans it up.
+        self._shared_transport = transport
         self._transport: messaging.Transport | None = None
         self._rpc_server: messaging.RPCServer | None = None
         self._started = False
@@ -80,13 +84,16 @@ class Service(oslo_service.ServiceBase):
                periodic_enable: bool | None = None,
                periodic_fuzzy_delay: int | None = None,
                periodic_interval_max: int | None = None,
-               conf: cfg.ConfigOpts | None = None) -> Service:
+               conf: cfg.ConfigOpts | None = None,
+               transport: messaging.Transport | None = None) -> Service:
         """Build a Service, filling every setting left as None from ``conf``.
 
         ``manager`` is an entry-point name in ``svcframe.managers`` or a
         Manager class; by default ``[DEFAULT] <topic>_manager`` names it.
         ``conf`` defaults to the global ``cfg.CONF`` that the console scripts
         parse, so ``Service.create(binary='svcframe-compute')`` works as in nova.
+        ``transport`` is an RPC transport to share; by default the service
+        creates its own from ``[DEFAULT] transport_url`` when it starts.
         """
         conf = cfg.CONF if conf is None else conf
         binary = binary or os.path.basename(sys.argv[0])
@@ -99,7 +106,8 @@ class Service(oslo_service.ServiceBase):
                    report_interval=report_interval,
                    periodic_enable=periodic_enable,
                    periodic_fuzzy_delay=periodic_fuzzy_delay,
-                   periodic_interval_max=periodic_interval_max)
+                   periodic_interval_max=periodic_interval_max,
+                   transport=transport)
 
     @staticmethod
     def _manager_class(manager: str | type[svcframe_manager.Manager] | None,
@@ -145,7 +153,7 @@ class Service(oslo_service.ServiceBase):
 
     def _start_rpc_server(self) -> None:
         """Consume topic ``<topic>``, ``<topic>.<host>`` and its fanout."""
-        self._transport = rpc.create_transport(self.conf)
+        self._transport = self._shared_transport or rpc.create_transport(self.conf)
         target = messaging.Target(topic=self.topic, server=self.host)
         endpoints = [self.manager, baserpc.BaseRPCEndpoint(self.binary, self.host),
                      *self.manager.additional_endpoints]
@@ -192,7 +200,7 @@ class Service(oslo_service.ServiceBase):
             if self._started:
                 self.manager.cleanup_host()
                 LOG.info('Stopped %s', self.binary)
-            if self._transport is not None:
+            if self._transport is not None and self._shared_transport is None:
                 self._transport.cleanup()
         finally:
             self._stopped.set()

@@ -13,6 +13,8 @@ import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_messaging import opts as messaging_opts
 from oslo_messaging import transport as messaging_transport
+from oslo_messaging._metrics import client as messaging_metrics
+from oslo_messaging._tracing import client as messaging_tracing
 
 CONTROL_EXCHANGE = 'svcframe'
 DEFAULT_TRANSPORT_URL = 'fake://'
@@ -32,6 +34,13 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     for group, opts in messaging_opts.list_opts():
         if group is None:
             conf.register_opts(opts)
+    # oslo.messaging registers its tracing and metrics options on the global
+    # CONF only, yet its RPC client reads them from the ConfigOpts it is
+    # given; they are not in its list_opts(), hence the private imports.
+    conf.register_opts(messaging_tracing.oslo_messaging_tracing,
+                       group='oslo_messaging_tracing')
+    conf.register_opts(messaging_metrics.oslo_messaging_metrics,
+                       group='oslo_messaging_metrics')
 
 
 def list_opts() -> list:

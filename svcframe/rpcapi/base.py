@@ -25,8 +25,9 @@ class RPCClient:
     def __init__(self, transport: messaging.Transport, conf: cfg.ConfigOpts,
                  timeout: float | None = None) -> None:
         self.conf = conf
-        self.version_cap = conf.upgrade_levels[self.TOPIC] if self.TOPIC in \
-            conf.upgrade_levels else None
+        # A plugin's topic may have no [upgrade_levels] option: no cap then.
+        levels = conf.upgrade_levels
+        self.version_cap = levels[self.TOPIC] if self.TOPIC in levels else None
         target = messaging.Target(topic=self.TOPIC, version=self.RPC_API_VERSION)
         self.client = rpc.get_client(transport, target, self.version_cap, timeout)
         self._ping_client = rpc.get_client(
@@ -40,6 +41,7 @@ class RPCClient:
                                    version=version or self.RPC_API_VERSION)
 
     def ping(self, context: svcframe_context.RequestContext, host: str,
-             arg: Any = None) -> dict[str, Any]:
+             arg: Any = None, timeout: float | None = None) -> dict[str, Any]:
         """Round trip to the service of this topic on ``host``."""
-        return self._ping_client.prepare(server=host).call(context, 'ping', arg=arg)
+        return self._ping_client.prepare(server=host, timeout=timeout).call(
+            context, 'ping', arg=arg)

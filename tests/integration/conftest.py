@@ -9,11 +9,15 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+
+from tests.real_servers import service_url
 
 BIN_DIR = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,6 +141,19 @@ def _is_alive(pid: int) -> bool:
     except (FileNotFoundError, IndexError):
         return False
     return state != 'Z'
+
+
+@pytest.fixture(scope='session')
+def rabbit_url() -> Iterator[str]:
+    """A RabbitMQ vhost of this test run's own, as a transport URL."""
+    base = urllib.parse.urlsplit(service_url('SVCFRAME_TEST_TRANSPORT_URL', 'RabbitMQ'))
+    vhost = 'svcframe-test-%s' % uuid.uuid4().hex[:12]
+    rabbitmqctl = shutil.which('rabbitmqctl') or pytest.fail('rabbitmqctl is not installed')
+    subprocess.run([rabbitmqctl, 'add_vhost', vhost], check=True, capture_output=True)
+    subprocess.run([rabbitmqctl, 'set_permissions', '-p', vhost, base.username or 'guest',
+                    '.*', '.*', '.*'], check=True, capture_output=True)
+    yield urllib.parse.urlunsplit(base._replace(path='/' + vhost))
+    subprocess.run([rabbitmqctl, 'delete_vhost', vhost], capture_output=True)
 
 
 @pytest.fixture(scope='session')

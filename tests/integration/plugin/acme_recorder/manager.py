@@ -40,6 +40,13 @@ class RecorderManager(manager.Manager):
     def reset(self) -> None:
         self._record('reset', self.conf.recorder.greeting)
 
+    def slow_echo(self, context, value: str, seconds: float) -> str:
+        """An RPC method that takes a while, recording when it starts and ends."""
+        self._record('slow_echo_started', value, context.request_id)
+        time.sleep(seconds)
+        self._record('slow_echo_done', value)
+        return value
+
     def cleanup_host(self) -> None:
         time.sleep(self.conf.recorder.cleanup_seconds)
         self._record('cleanup_host')
