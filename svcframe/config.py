@@ -21,6 +21,8 @@ from svcframe import conf as svcframe_conf
 from svcframe import exception
 
 PROJECT = 'svcframe'
+# Libraries whose INFO lines say nothing an operator acts on.
+QUIET_LOGGERS = ['alembic=WARN']
 
 
 def parse_args(args: list[str], binary: str,
@@ -32,6 +34,7 @@ def parse_args(args: list[str], binary: str,
     """
     conf = cfg.CONF if conf is None else conf
     log.register_options(conf)
+    log.set_defaults(default_log_levels=log.get_default_log_levels() + QUIET_LOGGERS)
     svcframe_conf.register_all(conf)
     try:
         conf(args, project=PROJECT, prog=binary, version=_version())

@@ -115,3 +115,29 @@ class PasteAppLoadError(ConfigError):
         self.reason = reason
         super().__init__('app %r of paste file %s cannot be loaded: %s'
                          % (name, path, reason))
+
+
+class NotFound(SvcframeError):
+    """A record that does not exist; the API answers 404."""
+
+
+class ServiceNotFound(NotFound):
+    def __init__(self, service_id: object) -> None:
+        self.service_id = service_id
+        super().__init__('no service with id %s' % service_id)
+
+
+class ServiceExists(SvcframeError):
+    def __init__(self, host: str, binary: str) -> None:
+        self.host = host
+        self.binary = binary
+        super().__init__('a %s service on host %s is already registered' % (binary, host))
+
+
+class DatabaseUnavailable(SvcframeError):
+    """The database cannot be reached; the cause is chained."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__('database %s is unreachable: %s' % (url, reason))

@@ -7,10 +7,16 @@ patch is safe.
 import warnings
 
 
-def monkey_patch() -> None:
-    # eventlet prints a multi-line deprecation notice on import; svcframe's
-    # use of eventlet is a documented choice, and operators need the one-line
-    # errors on stderr to stay one line.
+def silence_deprecation_notice() -> None:
+    """eventlet prints a multi-line deprecation notice on import.
+
+    svcframe's use of eventlet is a documented choice, and operators need the
+    one-line errors on stderr to stay one line.
+    """
     warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
+
+
+def monkey_patch() -> None:
+    silence_deprecation_notice()
     import eventlet
     eventlet.monkey_patch()

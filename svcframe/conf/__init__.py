@@ -11,6 +11,7 @@ from oslo_config import cfg
 
 from svcframe.conf import api
 from svcframe.conf import conductor
+from svcframe.conf import database
 from svcframe.conf import default
 from svcframe.conf import messaging
 from svcframe.conf import scheduler
@@ -18,8 +19,8 @@ from svcframe.conf import service
 from svcframe.conf import upgrade_levels
 from svcframe.conf import wsgi
 
-GROUP_MODULES = (default, service, messaging, api, wsgi, conductor, scheduler,
-                 upgrade_levels)
+GROUP_MODULES = (default, service, messaging, database, api, wsgi, conductor,
+                 scheduler, upgrade_levels)
 
 
 def register_all(conf: cfg.ConfigOpts) -> None:

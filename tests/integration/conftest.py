@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+import sqlalchemy
 
 from tests.real_servers import service_url
 
@@ -154,6 +155,26 @@ def rabbit_url() -> Iterator[str]:
                     '.*', '.*', '.*'], check=True, capture_output=True)
     yield urllib.parse.urlunsplit(base._replace(path='/' + vhost))
     subprocess.run([rabbitmqctl, 'delete_vhost', vhost], capture_output=True)
+
+
+@pytest.fixture(params=['postgresql', 'mysql', 'sqlite'])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of this test's own on each backend, as a connection URL."""
+    if request.param == 'sqlite':
+        yield 'sqlite:///%s' % (tmp_path / 'svcframe.sqlite')
+        return
+    variable = 'SVCFRAME_TEST_%s_URL' % request.param.upper()
+    server = sqlalchemy.engine.make_url(service_url(variable, request.param))
+    name = 'svcframe_test_%s' % uuid.uuid4().hex[:12]
+    admin = sqlalchemy.create_engine(server, isolation_level='AUTOCOMMIT')
+    with admin.connect() as connection:
+        connection.exec_driver_sql('CREATE DATABASE %s' % name)
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql('DROP DATABASE %s' % name)
+        admin.dispose()
 
 
 @pytest.fixture(scope='session')

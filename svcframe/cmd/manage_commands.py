@@ -1,0 +1,135 @@
+"""The commands of svcframe-manage; each returns the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+import sqlalchemy
+from oslo_config import cfg
+from oslo_db import exception as db_exception
+
+from svcframe import config
+from svcframe import exception
+from svcframe import exit_codes
+from svcframe import servicegroup
+from svcframe.db import api as db_api
+from svcframe.db import migration
+from svcframe.db.api import Database
+
+LIST_COLUMNS = ('id', 'binary', 'host', 'topic', 'status', 'state', 'forced_down',
+                'report_count', 'updated_at', 'disabled_reason')
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+    db = subparsers.add_parser('db', help='the database schema').add_subparsers(
+        dest='action', required=True)
+    db.add_parser('sync', help='create or upgrade the schema to this release')
+    db.add_parser('version', help='print the schema revision')
+
+    service = subparsers.add_parser('service', help='the service registry').add_subparsers(
+        dest='action', required=True)
+    listing = service.add_parser('list', help='every service, with its state')
+    # Named apart from the [DEFAULT] host option, which they would shadow.
+    listing.add_argument('--host', dest='service_host')
+    listing.add_argument('--binary', dest='service_binary')
+    service.add_parser('enable', help='let a service take work').add_argument(
+        'id', type=int)
+    disable = service.add_parser('disable', help='stop sending a service new work')
+    disable.add_argument('id', type=int)
+    disable.add_argument('--reason', help='why, shown in service list')
+    force_down = service.add_parser('force-down', help='mark a service down now')
+    force_down.add_argument('id', type=int)
+    force_down.add_argument('--unset', action='store_true',
+                            help='clear the mark; the heartbeats decide again')
+    service.add_parser('delete', help='remove a service record').add_argument(
+        'id', type=int)
+
+
+CATEGORY = cfg.SubCommandOpt('category', title='Commands', handler=add_parsers)
+
+
+def db_sync(conf: cfg.ConfigOpts, database: Database) -> int:
+    migration.sync(database)
+    print('database %s is at revision %s' % (database.safe_url, migration.version(database)))
+    return exit_codes.OK
+
+
+def db_version(conf: cfg.ConfigOpts, database: Database) -> int:
+    print(migration.version(database) or 'none: run "svcframe-manage db sync"')
+    return exit_codes.OK
+
+
+def service_list(conf: cfg.ConfigOpts, database: Database) -> int:
+    args = conf.category
+    rows = [LIST_COLUMNS]
+    for service in database.service_get_all(host=args.service_host,
+                                            binary=args.service_binary):
+        rows.append((service.id, service.binary, service.host, service.topic,
+                     'disabled' if service.disabled else 'enabled',
+                     servicegroup.state(service, conf), service.forced_down,
+                     service.report_count, service.updated_at or '',
+                     service.disabled_reason or ''))
+    widths = [max(len(str(row[column])) for row in rows) for column in range(len(LIST_COLUMNS))]
+    for row in rows:
+        print('  '.join(str(value).ljust(width) for value, width in zip(row, widths)).rstrip())
+    return exit_codes.OK
+
+
+def service_enable(conf: cfg.ConfigOpts, database: Database) -> int:
+    database.service_update(conf.category.id, {'disabled': False, 'disabled_reason': None})
+    return exit_codes.OK
+
+
+def service_disable(conf: cfg.ConfigOpts, database: Database) -> int:
+    database.service_update(conf.category.id, {'disabled': True,
+                                               'disabled_reason': conf.category.reason})
+    return exit_codes.OK
+
+
+def service_force_down(conf: cfg.ConfigOpts, database: Database) -> int:
+    database.service_update(conf.category.id, {'forced_down': not conf.category.unset})
+    return exit_codes.OK
+
+
+def service_delete(conf: cfg.ConfigOpts, database: Database) -> int:
+    database.service_destroy(conf.category.id)
+    return exit_codes.OK
+
+
+COMMANDS: dict[tuple[str, str], Callable[[cfg.ConfigOpts, Database], int]] = {
+    ('db', 'sync'): db_sync,
+    ('db', 'version'): db_version,
+    ('service', 'list'): service_list,
+    ('service', 'enable'): service_enable,
+    ('service', 'disable'): service_disable,
+    ('service', 'force-down'): service_force_down,
+    ('service', 'delete'): service_delete,
+}
+
+
+def run(args: list[str], conf: cfg.ConfigOpts | None = None) -> int:
+    conf = cfg.CONF if conf is None else conf
+    conf.register_cli_opt(CATEGORY)
+    try:
+        config.parse_args(args, 'svcframe-manage', conf)
+    except exception.ConfigError as error:
+        return _fail(error, exit_codes.CONFIG_ERROR)
+    database = Database(conf)
+    command = COMMANDS[(conf.category.name, conf.category.action)]
+    try:
+        return command(conf, database)
+    except exception.DatabaseUnavailable as error:
+        return _fail(error, exit_codes.START_FAILED)
+    except (db_exception.DBConnectionError, sqlalchemy.exc.OperationalError) as error:
+        return _fail(db_api.unavailable(database, error), exit_codes.START_FAILED)
+    except exception.SvcframeError as error:
+        return _fail(error, exit_codes.CONFIG_ERROR)
+    finally:
+        database.close()
+
+
+def _fail(error: Exception, code: int) -> int:
+    print('svcframe-manage: error: %s' % error, file=sys.stderr)
+    return code

@@ -1,0 +1,165 @@
+"""Database: the service registry's queries, on an engine from oslo.db.
+
+One Database per process, built from ``conf`` and opened in start(); no
+module-level engine. The default database is a SQLite file under
+``[DEFAULT] state_path``, in WAL mode with a busy timeout, and a heartbeat is
+one atomic UPDATE, so concurrent writers never see "database is locked".
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import sqlalchemy as sa
+from oslo_config import cfg
+from oslo_db import exception as db_exception
+from oslo_db.sqlalchemy import enginefacade
+from oslo_utils import uuidutils
+from sqlalchemy import orm
+
+from svcframe import exception
+from svcframe.db import models
+
+SQLITE_FILE = 'svcframe.sqlite'
+SQLITE_BUSY_TIMEOUT_MS = 10000
+
+
+def default_url(conf: cfg.ConfigOpts) -> str:
+    return 'sqlite:///' + os.path.join(conf.state_path, SQLITE_FILE)
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+class Database:
+
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
+        self.conf = conf
+        self.url = conf.database.connection or default_url(conf)
+        self.safe_url = _safe(self.url)
+        self._engine: sa.Engine | None = None
+        self._sessions: orm.sessionmaker | None = None
+
+    @property
+    def engine(self) -> sa.Engine:
+        if self._engine is None:
+            self.start()
+        return self._engine
+
+    def start(self) -> None:
+        """Create the engine (oslo.db retries the first connection)."""
+        if self.url.startswith('sqlite:///'):
+            os.makedirs(os.path.dirname(self.url[len('sqlite:///'):]) or '.', exist_ok=True)
+        factory = enginefacade.transaction_context()
+        # The pool and retry options come from [database] of the global
+        # CONF, as oslo.db reads them; the URL is ours.
+        factory.configure(connection=self.url, sqlite_fk=True)
+        try:
+            engine = factory.writer.get_engine()
+        except (db_exception.DBError, sa.exc.SQLAlchemyError) as error:
+            raise exception.DatabaseUnavailable(self.safe_url, _reason(error)) from error
+        if engine.dialect.name == 'sqlite':
+            sa.event.listen(engine, 'connect', _sqlite_pragmas)
+        self._engine = engine
+        self._sessions = orm.sessionmaker(engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def session(self) -> orm.Session:
+        self.engine  # noqa: B018 - opens on first use
+        return self._sessions()
+
+    # The service registry.
+
+    def service_create(self, host: str, binary: str, topic: str,
+                       disabled: bool = False) -> models.Service:
+        service = models.Service(uuid=uuidutils.generate_uuid(), host=host, binary=binary,
+                                 topic=topic, disabled=disabled, report_count=0,
+                                 forced_down=False, version=0, deleted=0)
+        try:
+            with self.session() as session, session.begin():
+                session.add(service)
+        except db_exception.DBDuplicateEntry:
+            raise exception.ServiceExists(host, binary) from None
+        return service
+
+    def service_get(self, service_id: int) -> models.Service:
+        with self.session() as session:
+            service = session.scalar(self._live().where(models.Service.id == service_id))
+        if service is None:
+            raise exception.ServiceNotFound(service_id)
+        return service
+
+    def service_get_by_host_and_binary(self, host: str,
+                                       binary: str) -> models.Service | None:
+        with self.session() as session:
+            return session.scalar(self._live().where(models.Service.host == host,
+                                                     models.Service.binary == binary))
+
+    def service_get_all(self, host: str | None = None,
+                        binary: str | None = None) -> list[models.Service]:
+        query = self._live().order_by(models.Service.id)
+        if host is not None:
+            query = query.where(models.Service.host == host)
+        if binary is not None:
+            query = query.where(models.Service.binary == binary)
+        with self.session() as session:
+            return list(session.scalars(query))
+
+    def service_update(self, service_id: int, values: dict[str, Any]) -> models.Service:
+        with self.session() as session, session.begin():
+            updated = session.execute(
+                sa.update(models.Service)
+                .where(models.Service.id == service_id, models.Service.deleted == 0)
+                .values(updated_at=models.utcnow(), **values))
+            if updated.rowcount == 0:
+                raise exception.ServiceNotFound(service_id)
+        return self.service_get(service_id)
+
+    def service_destroy(self, service_id: int) -> None:
+        with self.session() as session, session.begin():
+            deleted = session.execute(
+                sa.update(models.Service)
+                .where(models.Service.id == service_id, models.Service.deleted == 0)
+                .values(deleted=service_id, updated_at=models.utcnow()))
+            if deleted.rowcount == 0:
+                raise exception.ServiceNotFound(service_id)
+
+    def service_report(self, service_id: int) -> None:
+        """A heartbeat: one UPDATE, atomic on every backend."""
+        with self.session() as session, session.begin():
+            reported = session.execute(
+                sa.update(models.Service)
+                .where(models.Service.id == service_id, models.Service.deleted == 0)
+                .values(report_count=models.Service.report_count + 1,
+                        last_seen_up=models.utcnow()))
+            if reported.rowcount == 0:
+                raise exception.ServiceNotFound(service_id)
+
+    @staticmethod
+    def _live() -> sa.Select:
+        return sa.select(models.Service).where(models.Service.deleted == 0)
+
+
+def _reason(error: Exception) -> str:
+    """The driver's own words, without SQLAlchemy's links and SQL echo."""
+    original = getattr(error, 'orig', None) or getattr(error, 'inner_exception', None)
+    text = str(original or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def unavailable(database: Database, error: Exception) -> exception.DatabaseUnavailable:
+    return exception.DatabaseUnavailable(database.safe_url, _reason(error))
+
+
+def _sqlite_pragmas(connection: Any, record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute('PRAGMA journal_mode=WAL')
+    cursor.execute('PRAGMA busy_timeout=%d' % SQLITE_BUSY_TIMEOUT_MS)
+    cursor.close()

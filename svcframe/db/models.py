@@ -1,0 +1,50 @@
+"""SQLAlchemy models. A change here comes with a migration in migrations/."""
+
+from __future__ import annotations
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+
+def utcnow() -> datetime.datetime:
+    # Stored without a time zone, always UTC.
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+class Service(Base):
+    """One service on one host: what the registry and its heartbeats record.
+
+    A deleted record keeps its row with ``deleted`` set to its id, so that
+    the same (host, binary) can register again.
+    """
+
+    __tablename__ = 'services'
+    __table_args__ = (
+        sa.UniqueConstraint('uuid', name='uniq_services0uuid'),
+        sa.UniqueConstraint('host', 'binary', 'deleted',
+                            name='uniq_services0host0binary0deleted'),
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), nullable=False)
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255), nullable=False)
+    binary: orm.Mapped[str] = orm.mapped_column(sa.String(255), nullable=False)
+    topic: orm.Mapped[str] = orm.mapped_column(sa.String(255), nullable=False)
+    report_count: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False, default=0)
+    disabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, nullable=False, default=False)
+    disabled_reason: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    forced_down: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, nullable=False,
+                                                      default=False)
+    last_seen_up: orm.Mapped[datetime.datetime | None] = orm.mapped_column(sa.DateTime)
+    version: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False, default=0)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
+        sa.DateTime, nullable=False, default=utcnow)
+    updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime, onupdate=utcnow)
+    deleted: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False, default=0)

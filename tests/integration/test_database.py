@@ -1,0 +1,100 @@
+"""The service registry on PostgreSQL, MariaDB and SQLite, through svcframe-manage."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from oslo_config import cfg
+
+from svcframe import conf as svcframe_conf
+from svcframe.db.api import Database
+from tests.integration.conftest import ServiceRunner
+
+pytestmark = pytest.mark.integration
+
+
+def manage(services: ServiceRunner, *args: str):
+    return services.run('svcframe-manage', *args)
+
+
+@pytest.fixture
+def database(database_url: str):
+    conf = cfg.ConfigOpts()
+    svcframe_conf.register_all(conf)
+    conf([], project='svcframe-tests', default_config_files=[])
+    conf.set_override('connection', database_url, group='database')
+    database = Database(conf)
+    yield database
+    database.close()
+
+
+def test_manage_syncs_the_schema_and_steers_the_registry(
+        services: ServiceRunner, database_url: str, database: Database) -> None:
+    services.write_config('[database]\nconnection = %s\n' % database_url)
+
+    assert manage(services, 'db', 'version').stdout.startswith('none')
+    synced = manage(services, 'db', 'sync')
+    assert synced.returncode == 0, synced.stderr
+    assert manage(services, 'db', 'version').stdout.strip() == '0001'
+    assert manage(services, 'db', 'sync').returncode == 0  # idempotent
+
+    compute = database.service_create('node-1', 'svcframe-compute', 'compute')
+    database.service_create('node-1', 'svcframe-conductor', 'conductor')
+    database.service_report(compute.id)
+
+    listing = manage(services, 'service', 'list', '--binary', 'svcframe-compute').stdout
+    header, row, *rest = listing.splitlines()
+    assert rest == [] and header.split()[:6] == ['id', 'binary', 'host', 'topic', 'status',
+                                                 'state']
+    assert row.split()[:6] == [str(compute.id), 'svcframe-compute', 'node-1', 'compute',
+                               'enabled', 'up']
+
+    assert manage(services, 'service', 'disable', str(compute.id), '--reason',
+                  'disk swap').returncode == 0
+    assert (database.service_get(compute.id).disabled,
+            database.service_get(compute.id).disabled_reason) == (True, 'disk swap')
+    assert manage(services, 'service', 'enable', str(compute.id)).returncode == 0
+    assert database.service_get(compute.id).disabled is False
+    assert manage(services, 'service', 'force-down', str(compute.id)).returncode == 0
+    assert 'down' in manage(services, 'service', 'list', '--host', 'node-1').stdout
+    assert manage(services, 'service', 'delete', str(compute.id)).returncode == 0
+    assert [s.binary for s in database.service_get_all()] == ['svcframe-conductor']
+
+    missing = manage(services, 'service', 'enable', '999999')
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == 'svcframe-manage: error: no service with id 999999'
+
+
+def test_concurrent_heartbeats_are_all_counted(database_url: str, database: Database) -> None:
+    from svcframe.db import migration
+    migration.sync(database)
+    service = database.service_create('node-1', 'svcframe-compute', 'compute')
+    failures: list[Exception] = []
+
+    def beat() -> None:
+        try:
+            for _ in range(25):
+                database.service_report(service.id)
+        except Exception as error:  # noqa: BLE001 - every failure counts
+            failures.append(error)
+
+    beaters = [threading.Thread(target=beat) for _ in range(8)]
+    for thread in beaters:
+        thread.start()
+    for thread in beaters:
+        thread.join(timeout=120)
+
+    assert failures == []
+    assert database.service_get(service.id).report_count == 200
+
+
+def test_unreachable_database_is_one_line_and_exit_3(services: ServiceRunner) -> None:
+    services.write_config('[database]\nconnection = postgresql+psycopg2://nobody@127.0.0.1:1/x\n'
+                          'max_retries = 1\nretry_interval = 0\n')
+
+    result = manage(services, 'db', 'version')
+
+    assert result.returncode == 3
+    assert result.stderr.startswith('svcframe-manage: error: database ')
+    assert 'Traceback' not in result.stderr
