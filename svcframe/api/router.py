@@ -17,12 +17,20 @@ import routes
 import webob
 import webob.exc
 from oslo_config import cfg
+from oslo_db import exception as db_exception
+from oslo_log import log as logging
 from oslo_policy import policy as oslo_policy
+
+from svcframe import exception
 
 from svcframe.api import errors
 from svcframe.api import policy
 from svcframe.api import versions
 from svcframe.api.controller import Controller
+from svcframe.api.services import ServicesController
+from svcframe.db.api import Database
+
+LOG = logging.getLogger(__name__)
 
 METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE')
 
@@ -60,6 +68,12 @@ class Router:
             result = self._dispatch(req)
         except webob.exc.HTTPException as error:
             result = errors.from_http_exception(error)
+        except exception.NotFound as error:
+            result = errors.error_response(404, str(error))
+        except (exception.DatabaseUnavailable, db_exception.DBConnectionError) as error:
+            LOG.error('%s %s: %s', req.method, req.path, error)
+            result = errors.error_response(
+                503, 'The service registry is unreachable; try again later.')
         if isinstance(result, webob.Response):
             return result(environ, start_response)
         status, document = result if isinstance(result, tuple) else (200, result)
@@ -118,7 +132,17 @@ class VersionsRouter(Router):
 class APIRouter(Router):
     """The /v1 API."""
 
+    def __init__(self, conf: cfg.ConfigOpts, enforcer: oslo_policy.Enforcer,
+                 database: Database | None = None) -> None:
+        # Connects on the first query, in the worker that serves it.
+        self.database = database or Database(conf)
+        super().__init__(conf, enforcer)
+
     def add_routes(self) -> None:
         versions_controller = VersionsController(self.conf, self.enforcer)
         for path in ('', '/'):
             self.connect(path, versions_controller, 'show', ('GET', 'HEAD'))
+        services = ServicesController(self.conf, self.enforcer, self.database)
+        self.connect('/services', services, 'index', ('GET',))
+        self.connect('/services/{service_id}', services, 'update', ('PUT',))
+        self.connect('/services/{service_id}', services, 'delete', ('DELETE',))

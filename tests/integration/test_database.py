@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -98,3 +99,36 @@ def test_unreachable_database_is_one_line_and_exit_3(services: ServiceRunner) ->
     assert result.returncode == 3
     assert result.stderr.startswith('svcframe-manage: error: database ')
     assert 'Traceback' not in result.stderr
+
+
+def test_services_api_reads_and_steers_the_registry(
+        services: ServiceRunner, database_url: str, database: Database) -> None:
+    from svcframe.db import migration
+    from tests.integration.test_api import SVCFRAME_PASTE, api_port, get
+
+    migration.sync(database)
+    compute = database.service_create('node-1', 'svcframe-compute', 'compute')
+    database.service_report(compute.id)
+    services.write_config('[api]\nport = 0\nworkers = 1\n[wsgi]\napi_paste_config = %s\n'
+                          '[database]\nconnection = %s\n' % (SVCFRAME_PASTE, database_url))
+    port = api_port(services.start('svcframe-api'))
+    body = {'status': 'disabled', 'disabled_reason': 'disk swap'}
+    member = {'X-User-Id': 'u', 'X-Project-Id': 'p', 'X-Roles': 'member'}
+
+    status, _, listing = get(port, '/v1/services?binary=svcframe-compute')
+    assert status == 200
+    [shown] = json.loads(listing)['services']
+    assert (shown['id'], shown['state'], shown['report_count']) == (compute.id, 'up', 1)
+
+    assert get(port, '/v1/services', headers=member)[0] == 403
+    assert get(port, '/v1/services/%d' % compute.id, 'PUT', json.dumps(body).encode(),
+               headers=member)[0] == 403
+    status, _, updated = get(port, '/v1/services/%d' % compute.id, 'PUT',
+                             json.dumps(body).encode())
+    assert status == 200
+    assert json.loads(updated)['service']['disabled_reason'] == 'disk swap'
+    assert database.service_get(compute.id).disabled is True
+    assert get(port, '/v1/services/%d' % compute.id, 'PUT', b'{"status": 1}')[0] == 400
+    assert get(port, '/v1/services/%d' % compute.id, 'DELETE')[0] == 204
+    status, _, missing = get(port, '/v1/services/%d' % compute.id, 'DELETE')
+    assert status == 404 and json.loads(missing)['error']['code'] == 404
