@@ -172,8 +172,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     try:
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:
+        force = ' WITH (FORCE)' if request.param == 'postgresql' else ''
         with admin.connect() as connection:
-            connection.exec_driver_sql('DROP DATABASE %s' % name)
+            connection.exec_driver_sql('DROP DATABASE %s%s' % (name, force))
         admin.dispose()
 
 

@@ -102,7 +102,9 @@ def test_unreachable_database_is_one_line_and_exit_3(services: ServiceRunner) ->
 
 
 def test_services_api_reads_and_steers_the_registry(
-        services: ServiceRunner, database_url: str, database: Database) -> None:
+        database_url: str, database: Database, services: ServiceRunner) -> None:
+    # database_url comes first, so the API process is stopped before its
+    # database is dropped.
     from svcframe.db import migration
     from tests.integration.test_api import SVCFRAME_PASTE, api_port, get
 
