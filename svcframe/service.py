@@ -28,6 +28,9 @@ from svcframe import context as svcframe_context
 from svcframe import exception
 from svcframe import manager as svcframe_manager
 from svcframe import rpc
+from svcframe import servicegroup
+from svcframe.db.api import Database
+from svcframe.rpcapi.conductor import ConductorAPI
 from svcframe.wsgi import loader as wsgi_loader
 from svcframe.wsgi import server as wsgi_server
 
@@ -56,7 +59,8 @@ class Service(oslo_service.ServiceBase):
                  periodic_enable: bool | None = None,
                  periodic_fuzzy_delay: int | None = None,
                  periodic_interval_max: int | None = None,
-                 transport: messaging.Transport | None = None) -> None:
+                 transport: messaging.Transport | None = None,
+                 registry: servicegroup.Registry | None = None) -> None:
         self.host = host
         self.binary = binary
         self.topic = topic
@@ -72,6 +76,11 @@ class Service(oslo_service.ServiceBase):
         self._shared_transport = transport
         self._transport: messaging.Transport | None = None
         self._rpc_server: messaging.RPCServer | None = None
+        # By default the conductor keeps the registry in the database and
+        # the others report to it over RPC (see _default_registry()).
+        self._registry = registry
+        self._database: Database | None = None
+        self._heartbeat: servicegroup.Heartbeat | None = None
         self._started = False
         self._stopping = False
         self._stopped = threading.Event()
@@ -85,7 +94,8 @@ class Service(oslo_service.ServiceBase):
                periodic_fuzzy_delay: int | None = None,
                periodic_interval_max: int | None = None,
                conf: cfg.ConfigOpts | None = None,
-               transport: messaging.Transport | None = None) -> Service:
+               transport: messaging.Transport | None = None,
+               registry: servicegroup.Registry | None = None) -> Service:
         """Build a Service, filling every setting left as None from ``conf``.
 
         ``manager`` is an entry-point name in ``svcframe.managers`` or a
@@ -94,6 +104,7 @@ class Service(oslo_service.ServiceBase):
         parse, so ``Service.create(binary='svcframe-compute')`` works as in nova.
         ``transport`` is an RPC transport to share; by default the service
         creates its own from ``[DEFAULT] transport_url`` when it starts.
+        ``registry`` replaces the service registry it reports heartbeats to.
         """
         conf = cfg.CONF if conf is None else conf
         binary = binary or os.path.basename(sys.argv[0])
@@ -107,7 +118,7 @@ class Service(oslo_service.ServiceBase):
                    periodic_enable=periodic_enable,
                    periodic_fuzzy_delay=periodic_fuzzy_delay,
                    periodic_interval_max=periodic_interval_max,
-                   transport=transport)
+                   transport=transport, registry=registry)
 
     @staticmethod
     def _manager_class(manager: str | type[svcframe_manager.Manager] | None,
@@ -148,6 +159,10 @@ class Service(oslo_service.ServiceBase):
         # that raises cleans up after itself.
         self._started = True
         self._start_rpc_server()
+        self._heartbeat = servicegroup.Heartbeat(
+            self._registry, self.host, self.binary, self.topic,
+            lambda: self.report_interval)
+        self._heartbeat.start()
         if self.periodic_enable:
             self._start_periodic_tasks()
 
@@ -157,9 +172,20 @@ class Service(oslo_service.ServiceBase):
         target = messaging.Target(topic=self.topic, server=self.host)
         endpoints = [self.manager, baserpc.BaseRPCEndpoint(self.binary, self.host),
                      *self.manager.additional_endpoints]
+        if self._registry is None:
+            self._registry = self._default_registry()
+        if isinstance(self._registry, servicegroup.DatabaseRegistry):
+            endpoints.append(servicegroup.RegistryEndpoint(self._registry))
         self._rpc_server = rpc.get_server(self._transport, target, endpoints,
                                           svcframe_manager.RPCAccessPolicy)
         self._rpc_server.start()
+
+    def _default_registry(self) -> servicegroup.Registry:
+        if self.topic == servicegroup.REGISTRY_TOPIC:
+            self._database = Database(self.conf)
+            return servicegroup.DatabaseRegistry(self._database, self.conf)
+        conductor = ConductorAPI(self._transport, self.conf, timeout=self.report_interval)
+        return servicegroup.ConductorRegistry(conductor)
 
     def _start_periodic_tasks(self) -> None:
         delay = (random.uniform(0, self.periodic_fuzzy_delay)
@@ -183,8 +209,8 @@ class Service(oslo_service.ServiceBase):
         """Stop all work, in order; safe to call twice or before start().
 
         Order: stop consuming RPC and let the calls in flight finish, stop the
-        periodic tasks and let a running one finish, let the manager clean
-        up, close the transport. The launcher bounds the whole by
+        periodic tasks and let a running one finish, stop the heartbeat, let
+        the manager clean up, close the database and the transport. The launcher bounds the whole by
         ``graceful_shutdown_timeout``.
         """
         if self._stopping:
@@ -197,9 +223,13 @@ class Service(oslo_service.ServiceBase):
             if self._periodic_timer is not None:
                 self._periodic_timer.stop()
                 self._periodic_timer.wait()
+            if self._heartbeat is not None:
+                self._heartbeat.stop()
             if self._started:
                 self.manager.cleanup_host()
                 LOG.info('Stopped %s', self.binary)
+            if self._database is not None:
+                self._database.close()
             if self._transport is not None and self._shared_transport is None:
                 self._transport.cleanup()
         finally:

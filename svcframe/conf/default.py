@@ -60,6 +60,13 @@ OPTS = [
         help='Seconds since its last heartbeat after which a service is '
              'considered down.'),
     cfg.BoolOpt(
+        'enable_new_services',
+        default=True,
+        mutable=True,
+        help='Whether a service registering for the first time starts enabled. '
+             'With False, an operator enables each new service (svcframe-manage '
+             'service enable, or the services API) before it takes work.'),
+    cfg.BoolOpt(
         'periodic_enable',
         default=True,
         help='Run the periodic tasks of the managers.'),

@@ -12,6 +12,7 @@ from svcframe import rpc
 from svcframe.rpcapi.compute import ComputeAPI
 from svcframe.rpcapi.conductor import ConductorAPI
 from svcframe.service import Service
+from tests.unit.fakes import InMemoryRegistry
 
 
 class EchoManager(manager.Manager):
@@ -30,7 +31,7 @@ def transport(conf: cfg.ConfigOpts):
 def compute(conf: cfg.ConfigOpts, transport):
     conf.set_override('periodic_enable', False)
     service = Service.create(binary='svcframe-compute', host='node-1', manager=EchoManager,
-                             conf=conf, transport=transport)
+                             conf=conf, transport=transport, registry=InMemoryRegistry())
     service.start()
     yield service
     service.stop()

@@ -8,6 +8,7 @@ from oslo_service import periodic_task
 from svcframe import manager
 from svcframe.compute.manager import ComputeManager
 from svcframe.service import Service, topic_from_binary
+from tests.unit.fakes import InMemoryRegistry
 
 
 class RecordingManager(manager.Manager):
@@ -38,6 +39,7 @@ def conf(conf: cfg.ConfigOpts) -> cfg.ConfigOpts:
 
 def create(conf: cfg.ConfigOpts, **kwargs) -> Service:
     kwargs.setdefault('manager', RecordingManager)
+    kwargs.setdefault('registry', InMemoryRegistry())
     return Service.create(binary='svcframe-compute', conf=conf, **kwargs)
 
 
