@@ -17,6 +17,10 @@ from typing import TypeVar
 
 import pytest
 import sqlalchemy
+from oslo_config import cfg
+
+from svcframe import conf as svcframe_conf
+from svcframe.db.api import Database
 
 from tests.real_servers import service_url
 
@@ -176,6 +180,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as connection:
             connection.exec_driver_sql('DROP DATABASE %s%s' % (name, force))
         admin.dispose()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """svcframe's Database on ``database_url``, schema not yet created."""
+    conf = cfg.ConfigOpts()
+    svcframe_conf.register_all(conf)
+    conf([], project='svcframe-tests', default_config_files=[])
+    conf.set_override('connection', database_url, group='database')
+    database = Database(conf)
+    yield database
+    database.close()
 
 
 @pytest.fixture(scope='session')

@@ -6,9 +6,6 @@ import json
 import threading
 
 import pytest
-from oslo_config import cfg
-
-from svcframe import conf as svcframe_conf
 from svcframe.db.api import Database
 from tests.integration.conftest import ServiceRunner
 
@@ -17,17 +14,6 @@ pytestmark = pytest.mark.integration
 
 def manage(services: ServiceRunner, *args: str):
     return services.run('svcframe-manage', *args)
-
-
-@pytest.fixture
-def database(database_url: str):
-    conf = cfg.ConfigOpts()
-    svcframe_conf.register_all(conf)
-    conf([], project='svcframe-tests', default_config_files=[])
-    conf.set_override('connection', database_url, group='database')
-    database = Database(conf)
-    yield database
-    database.close()
 
 
 def test_manage_syncs_the_schema_and_steers_the_registry(

@@ -115,6 +115,18 @@ def test_start_runs_init_host_then_periodic_tasks_and_stop_cleans_up(
     assert service.manager.calls.count('tick') == ticks  # the timer is gone
 
 
+def test_running_service_registers_and_reports(conf: cfg.ConfigOpts) -> None:
+    registry = InMemoryRegistry()
+    service = create(conf, registry=registry, periodic_enable=False)
+
+    service.start()
+    eventlet.sleep(0.05)
+    service.stop()
+
+    assert registry.services == {1: {'host': 'node-1', 'binary': 'svcframe-compute',
+                                     'topic': 'compute', 'reports': 1}}
+
+
 def test_periodic_tasks_can_be_disabled(conf: cfg.ConfigOpts) -> None:
     service = create(conf, periodic_enable=False)
 
