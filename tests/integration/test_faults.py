@@ -1,0 +1,75 @@
+"""Faults under running services: they recover by themselves."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+
+import oslo_messaging as messaging
+import pytest
+from oslo_config import cfg
+
+from svcframe import conf as svcframe_conf
+from svcframe import context
+from svcframe import rpc
+from svcframe.db import migration
+from svcframe.db.api import Database
+from svcframe.rpcapi.compute import ComputeAPI
+from svcframe.rpcapi.conductor import ConductorAPI
+from tests.integration.conftest import ServiceRunner, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run([shutil.which('rabbitmqctl') or 'rabbitmqctl', *args], check=True,
+                   capture_output=True, timeout=120)
+
+
+@pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)
+def test_services_reconnect_after_rabbitmq_restarts(
+        database_url: str, database: Database, rabbit_url: str,
+        services: ServiceRunner) -> None:
+    migration.sync(database)
+    host = 'node-%s' % uuid.uuid4().hex[:8]
+    services.write_config('[DEFAULT]\ntransport_url = %s\nhost = %s\nreport_interval = 1\n'
+                          '[database]\nconnection = %s\n[conductor]\nworkers = 1\n'
+                          % (rabbit_url, host, database_url))
+    services.start('svcframe-conductor')
+    compute = services.start('svcframe-compute')
+    conf = cfg.ConfigOpts()
+    svcframe_conf.register_all(conf)
+    conf([], project='svcframe-tests', default_config_files=[])
+    conf.set_override('transport_url', rabbit_url)
+
+    def report_count() -> int:
+        record = database.service_get_by_host_and_binary(host, 'svcframe-compute')
+        return record.report_count if record else 0
+
+    wait_until(lambda: report_count() >= 2, timeout=60, what='compute heartbeats')
+
+    rabbitmqctl('stop_app')
+    try:
+        stalled = report_count()
+    finally:
+        rabbitmqctl('start_app')
+    rabbitmqctl('await_startup')
+
+    transport = rpc.create_transport(conf)
+    try:
+        def answers(api) -> dict | None:
+            try:
+                return api.ping(context.get_admin_context(), host, timeout=3)
+            except (messaging.MessagingTimeout, messaging.MessageDeliveryFailure):
+                return None
+
+        assert wait_until(lambda: answers(ComputeAPI(transport, conf)), timeout=30,
+                          what='compute to answer after the restart')['host'] == host
+        assert wait_until(lambda: answers(ConductorAPI(transport, conf)), timeout=30,
+                          what='conductor to answer after the restart')['host'] == host
+        wait_until(lambda: report_count() >= stalled + 2, timeout=30,
+                   what='heartbeats through the conductor again')
+    finally:
+        transport.cleanup()
+    assert compute.running()
