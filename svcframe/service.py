@@ -176,9 +176,12 @@ class Service(oslo_service.ServiceBase):
             self._registry = self._default_registry()
         if isinstance(self._registry, servicegroup.DatabaseRegistry):
             endpoints.append(servicegroup.RegistryEndpoint(self._registry))
-        self._rpc_server = rpc.get_server(self._transport, target, endpoints,
-                                          svcframe_manager.RPCAccessPolicy)
-        self._rpc_server.start()
+        server = rpc.get_server(self._transport, target, endpoints,
+                                svcframe_manager.RPCAccessPolicy)
+        # Blocks while the broker is unreachable (oslo.messaging retries);
+        # stop() leaves a server that never started alone.
+        server.start()
+        self._rpc_server = server
 
     def _default_registry(self) -> servicegroup.Registry:
         if self.topic == servicegroup.REGISTRY_TOPIC:
@@ -230,7 +233,10 @@ class Service(oslo_service.ServiceBase):
                 LOG.info('Stopped %s', self.binary)
             if self._database is not None:
                 self._database.close()
-            if self._transport is not None and self._shared_transport is None:
+            # A transport still connecting (the broker is down) is left to
+            # die with the process: cleaning it up would wait for it.
+            if (self._transport is not None and self._shared_transport is None
+                    and self._rpc_server is not None):
                 self._transport.cleanup()
         finally:
             self._stopped.set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Callable
 
 from oslo_config import cfg
@@ -66,7 +67,8 @@ class ServiceRunner:
         signals = SignalPipe(tuple(self.signal_handlers))
         signals.open()
         try:
-            self._start()
+            if not self._start(signals):
+                return self._exit_code  # stopped before it had started
             on_ready()
             also = () if self.parent_fd is None else (self.parent_fd,)
             while self._exit_code is None:
@@ -81,17 +83,60 @@ class ServiceRunner:
         finally:
             signals.close()
 
-    def _start(self) -> None:
+    def _start(self, signals: SignalPipe) -> bool:
+        """Start the service while still serving signals; False if stopped.
+
+        start() can block for long, as when the message broker is down and
+        oslo.messaging retries; it runs in a thread of its own (green, in
+        the binaries) so that SIGTERM still stops the service meanwhile.
+        """
+        done_fd, done_write_fd = os.pipe()
+        failure: list[BaseException] = []
+
+        def start() -> None:
+            # This thread owns the write end: a start() that outlives a stop
+            # must not write to a descriptor number that was reused.
+            try:
+                self.service.start()
+            except BaseException as error:  # noqa: BLE001 - reported below
+                failure.append(error)
+            finally:
+                try:
+                    os.write(done_write_fd, b'.')
+                except OSError:
+                    pass  # nobody waits any more
+                os.close(done_write_fd)
+
+        threading.Thread(target=start, name='start', daemon=True).start()
+        reloaded = False
         try:
-            self.service.start()
-        except Exception as error:
-            if isinstance(error, exception.SvcframeError):
-                LOG.error('%s failed to start: %s', self.service.binary, error)
-            else:
-                LOG.exception('%s failed to start', self.service.binary)
-            self._stop()
-            raise exception.ServiceStartError(
-                self.service.binary, str(error)) from error
+            while True:
+                received, done = signals.wait(also=(done_fd,))
+                if done:
+                    break
+                if signal.SIGTERM in received or signal.SIGINT in received:
+                    LOG.info('Stopping %s, which has not finished starting',
+                             self.service.binary)
+                    self._exit_code = self._stop()
+                    return False
+                if signal.SIGHUP in received:
+                    # Applied now; the service is reset once it has started.
+                    reloaded = reload_or_log(self.reload_config) or reloaded
+        finally:
+            os.close(done_fd)
+        if failure:
+            self._fail_start(failure[0])
+        if reloaded:
+            self.service.reset()
+        return True
+
+    def _fail_start(self, error: BaseException) -> None:
+        if isinstance(error, exception.SvcframeError):
+            LOG.error('%s failed to start: %s', self.service.binary, error)
+        else:
+            LOG.error('%s failed to start', self.service.binary, exc_info=error)
+        self._stop()
+        raise exception.ServiceStartError(self.service.binary, str(error)) from error
 
     def handle_term(self) -> None:
         LOG.info('Stopping %s gracefully', self.service.binary)

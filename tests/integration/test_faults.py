@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import uuid
 
@@ -73,3 +74,19 @@ def test_services_reconnect_after_rabbitmq_restarts(
     finally:
         transport.cleanup()
     assert compute.running()
+
+
+def test_unreachable_broker_is_retried_and_sigterm_still_stops(
+        services: ServiceRunner) -> None:
+    services.write_config('[DEFAULT]\ntransport_url = rabbit://guest:guest@127.0.0.1:1/\n'
+                          'compute_manager = recorder\n')
+    compute = services.start('svcframe-compute')
+    wait_until(lambda: compute.stdout.count('Connection failed') >= 2,
+               what='two connection attempts')
+    assert compute.running()
+
+    compute.send(signal.SIGTERM)
+
+    assert compute.wait(timeout=10) == 0
+    assert 'Traceback' not in compute.stdout + compute.stderr
+    assert services.events.of('cleanup_host')  # init_host had run

@@ -17,12 +17,16 @@ from svcframe.launch.signal_pipe import SignalPipe
 class FakeService:
     binary = 'svcframe-fake'
 
-    def __init__(self, fail_start: bool = False) -> None:
+    def __init__(self, fail_start: bool = False, block_start: bool = False) -> None:
         self.fail_start = fail_start
+        self.start_may_finish = threading.Event()
+        if not block_start:
+            self.start_may_finish.set()
         self.calls: list[str] = []
 
     def start(self) -> None:
         self.calls.append('start')
+        self.start_may_finish.wait(timeout=30)
         if self.fail_start:
             raise RuntimeError('no database')
 
@@ -92,6 +96,19 @@ def test_runner_reloads_on_hup_and_stops_on_term_or_int(
     assert service.calls == ['start', 'ready', 'reset', 'stop', 'wait']
 
 
+def test_runner_stops_a_service_whose_start_still_blocks(conf: cfg.ConfigOpts) -> None:
+    service = FakeService(block_start=True)
+
+    sender = send_later(signal.SIGTERM)
+    code = ServiceRunner(service, conf, lambda: None).run(
+        on_ready=lambda: service.calls.append('ready'))
+    sender.join()
+    service.start_may_finish.set()
+
+    assert code == exit_codes.OK
+    assert service.calls == ['start', 'stop', 'wait']
+
+
 def test_runner_skips_reset_when_the_reload_is_refused(conf: cfg.ConfigOpts) -> None:
     service = FakeService()
 
@@ -136,3 +153,32 @@ def test_launch_in_one_process_returns_3_when_start_fails(conf: cfg.ConfigOpts) 
     code = launch.launch(FakeService(fail_start=True), conf, lambda: None, workers=1)
 
     assert code == exit_codes.START_FAILED
+
+
+def test_sighup_while_starting_reloads_at_once_and_resets_once_started(
+        conf: cfg.ConfigOpts) -> None:
+    service = FakeService(block_start=True)
+    reloads: list[str] = []
+
+    def wait_for(condition) -> None:
+        while not condition():
+            threading.Event().wait(0.02)
+
+    def drive() -> None:
+        wait_for(lambda: 'start' in service.calls)
+        os.kill(os.getpid(), signal.SIGHUP)
+        wait_for(lambda: reloads)
+        service.calls.append('reloaded while starting')
+        service.start_may_finish.set()
+        wait_for(lambda: 'ready' in service.calls)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    driver = threading.Thread(target=drive)
+    driver.start()
+    code = ServiceRunner(service, conf, lambda: reloads.append('reload')).run(
+        on_ready=lambda: service.calls.append('ready'))
+    driver.join()
+
+    assert code == exit_codes.OK
+    assert service.calls == ['start', 'reloaded while starting', 'reset', 'ready',
+                             'stop', 'wait']
