@@ -20,6 +20,15 @@ from svcframe import context as svcframe_context
 from svcframe.api import auth
 
 
+def parse_json(body: bytes) -> Any:
+    """The JSON document in a request body; 400 when it is not JSON."""
+    try:
+        return json.loads(body or b'null')
+    except (ValueError, UnicodeDecodeError) as error:
+        raise webob.exc.HTTPBadRequest(
+            detail='The request body is not valid JSON: %s' % error) from None
+
+
 class Controller:
 
     def __init__(self, conf: cfg.ConfigOpts, enforcer: policy.Enforcer) -> None:
@@ -42,11 +51,7 @@ class Controller:
     @staticmethod
     def json_body(req: webob.Request, wrapper: str) -> dict[str, Any]:
         """The object under ``wrapper`` in a JSON request body, or 400."""
-        try:
-            document = json.loads(req.body or b'null')
-        except (ValueError, UnicodeDecodeError) as error:
-            raise webob.exc.HTTPBadRequest(
-                detail='The request body is not valid JSON: %s' % error)
+        document = parse_json(req.body)
         if not isinstance(document, dict) or not isinstance(document.get(wrapper), dict):
             raise webob.exc.HTTPBadRequest(
                 detail='The request body must be a JSON object {"%s": {...}}.' % wrapper)

@@ -20,7 +20,7 @@ from oslo_policy import policy as oslo_policy
 
 from svcframe import exception
 from svcframe import servicegroup
-from svcframe.api.controller import Controller
+from svcframe.api.controller import Controller, parse_json
 from svcframe.db import models
 from svcframe.db.api import Database
 
@@ -73,10 +73,7 @@ def _service_id(text: str) -> int:
 
 def _update_values(body: bytes) -> dict[str, Any]:
     """The columns a PUT body changes; 400 for anything else."""
-    try:
-        document = json.loads(body or b'null')
-    except (ValueError, UnicodeDecodeError) as error:
-        raise webob.exc.HTTPBadRequest(detail='The request body is not valid JSON: %s' % error)
+    document = parse_json(body)
     if isinstance(document, dict) and isinstance(document.get('service'), dict):
         document = document['service']
     if not isinstance(document, dict) or not document:

@@ -73,7 +73,8 @@ def service_list(conf: cfg.ConfigOpts, database: Database) -> int:
                      service.disabled_reason or ''))
     widths = [max(len(str(row[column])) for row in rows) for column in range(len(LIST_COLUMNS))]
     for row in rows:
-        print('  '.join(str(value).ljust(width) for value, width in zip(row, widths)).rstrip())
+        cells = (str(value).ljust(width) for value, width in zip(row, widths, strict=True))
+        print('  '.join(cells).rstrip())
     return exit_codes.OK
 
 

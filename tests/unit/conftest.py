@@ -8,6 +8,8 @@ import pytest
 from oslo_config import cfg
 
 from svcframe import conf as svcframe_conf
+from svcframe.db import migration
+from svcframe.db.api import Database
 
 
 @pytest.fixture
@@ -26,3 +28,13 @@ def write_config(tmp_path: Path):
         path.write_text(text)
         return path
     return write
+
+
+@pytest.fixture
+def database(conf: cfg.ConfigOpts, tmp_path: Path):
+    """A migrated SQLite registry under a temporary state_path."""
+    conf.set_override('state_path', str(tmp_path / 'state'))
+    database = Database(conf)
+    migration.sync(database)
+    yield database
+    database.close()

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from oslo_config import cfg
 
 from svcframe import exception
 from svcframe import servicegroup
-from svcframe.db import migration
 from svcframe.db.api import Database
 from tests.unit.fakes import InMemoryRegistry
 
@@ -75,15 +73,6 @@ def test_a_deleted_record_is_registered_again() -> None:
     beats.beat()
 
     assert beats.service_id == 1 and registry.services[1]['reports'] == 1
-
-
-@pytest.fixture
-def database(conf: cfg.ConfigOpts, tmp_path: Path):
-    conf.set_override('state_path', str(tmp_path))
-    database = Database(conf)
-    migration.sync(database)
-    yield database
-    database.close()
 
 
 def test_database_registry_reuses_the_record_of_a_restarted_service(

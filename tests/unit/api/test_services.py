@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import webob
@@ -12,17 +11,7 @@ from svcframe import exception
 from svcframe.api import auth
 from svcframe.api import policy
 from svcframe.api.router import APIRouter
-from svcframe.db import migration
 from svcframe.db.api import Database
-
-
-@pytest.fixture
-def database(conf: cfg.ConfigOpts, tmp_path: Path):
-    conf.set_override('state_path', str(tmp_path))
-    database = Database(conf)
-    migration.sync(database)
-    yield database
-    database.close()
 
 
 @pytest.fixture

@@ -12,15 +12,6 @@ from svcframe.db import migration
 from svcframe.db.api import Database
 
 
-@pytest.fixture
-def database(conf: cfg.ConfigOpts, tmp_path: Path):
-    conf.set_override('state_path', str(tmp_path / 'state'))
-    database = Database(conf)
-    migration.sync(database)
-    yield database
-    database.close()
-
-
 def test_default_database_is_a_sqlite_file_under_state_path(conf: cfg.ConfigOpts,
                                                             tmp_path: Path) -> None:
     conf.set_override('state_path', str(tmp_path / 'state'))
