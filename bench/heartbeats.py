@@ -38,9 +38,9 @@ import oslo_messaging as messaging  # noqa: E402
 from oslo_config import cfg  # noqa: E402
 
 import harness  # noqa: E402
-from svcframe.context import RequestContext, get_admin_context  # noqa: E402
 from svcframe import rpc  # noqa: E402
 from svcframe import servicegroup  # noqa: E402
+from svcframe.context import RequestContext, get_admin_context  # noqa: E402
 from svcframe.db import migration  # noqa: E402
 from svcframe.db import models  # noqa: E402
 from svcframe.db.api import Database  # noqa: E402

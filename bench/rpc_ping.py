@@ -246,8 +246,8 @@ def print_goals(results: dict[int, dict[str, Cell]]) -> None:
         svcframe, bare = cells['svcframe'], cells['bare']
         ratio = svcframe.rate / bare.rate
         # The spread of the rounds shows how much of a miss is the machine's noise.
-        rounds = ' '.join('%.2f' % (s / b) for s, b in zip(svcframe.rates, bare.rates,
-                                                                   strict=True))
+        rounds = ' '.join('%.2f' % (mine / ref) for mine, ref
+                          in zip(svcframe.rates, bare.rates, strict=True))
         print('%-44s %6.2f >= %5.2f  %-6s %s' % (
             'svcframe / bare calls/s, concurrency %d' % concurrency, ratio, GOAL,
             'PASS' if ratio >= GOAL else 'MISS', rounds))
