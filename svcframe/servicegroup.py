@@ -30,17 +30,23 @@ LOG = logging.getLogger(__name__)
 REGISTRY_TOPIC = 'conductor'
 
 
-def is_up(service: models.Service, conf: cfg.ConfigOpts,
-          now: datetime.datetime | None = None) -> bool:
+def up_cutoff(conf: cfg.ConfigOpts,
+              now: datetime.datetime | None = None) -> datetime.datetime:
+    """A service last seen before this time is down."""
+    return (now or models.utcnow()) - datetime.timedelta(seconds=conf.service_down_time)
+
+
+def is_up(service: Any, conf: cfg.ConfigOpts, now: datetime.datetime | None = None,
+          cutoff: datetime.datetime | None = None) -> bool:
+    """``cutoff`` (from up_cutoff()) saves reading the option per service."""
     if service.forced_down or service.last_seen_up is None:
         return False
-    now = now or models.utcnow()
-    return (now - service.last_seen_up).total_seconds() <= conf.service_down_time
+    return service.last_seen_up >= (cutoff or up_cutoff(conf, now))
 
 
-def state(service: models.Service, conf: cfg.ConfigOpts,
-          now: datetime.datetime | None = None) -> str:
-    return 'up' if is_up(service, conf, now) else 'down'
+def state(service: Any, conf: cfg.ConfigOpts, now: datetime.datetime | None = None,
+          cutoff: datetime.datetime | None = None) -> str:
+    return 'up' if is_up(service, conf, now, cutoff) else 'down'
 
 
 class Registry(Protocol):

@@ -10,6 +10,7 @@ A PUT body may also come wrapped as ``{"service": {...}}``.
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -21,7 +22,6 @@ from oslo_policy import policy as oslo_policy
 from svcframe import exception
 from svcframe import servicegroup
 from svcframe.api.controller import Controller, parse_json
-from svcframe.db import models
 from svcframe.db.api import Database
 
 MAX_REASON_LENGTH = 255
@@ -38,8 +38,8 @@ class ServicesController(Controller):
         self.authorize(req, 'admin_api')
         services = self.database.service_get_all(host=req.GET.get('host'),
                                                  binary=req.GET.get('binary'))
-        now = models.utcnow()
-        return {'services': [self._view(service, now) for service in services]}
+        cutoff = servicegroup.up_cutoff(self.conf)
+        return {'services': [self._view(service, cutoff) for service in services]}
 
     def update(self, req: webob.Request, service_id: str) -> dict[str, Any]:
         self.authorize(req, 'admin_api')
@@ -52,13 +52,13 @@ class ServicesController(Controller):
         self.database.service_destroy(_service_id(service_id))
         return 204, None
 
-    def _view(self, service: models.Service, now=None) -> dict[str, Any]:
+    def _view(self, service: Any, cutoff: datetime.datetime | None = None) -> dict[str, Any]:
         return {
             'id': service.id, 'binary': service.binary, 'host': service.host,
             'topic': service.topic,
             'status': 'disabled' if service.disabled else 'enabled',
             'disabled_reason': service.disabled_reason,
-            'state': servicegroup.state(service, self.conf, now),
+            'state': servicegroup.state(service, self.conf, cutoff=cutoff),
             'forced_down': service.forced_down,
             'updated_at': service.updated_at.isoformat() if service.updated_at else None,
             'report_count': service.report_count,

@@ -64,11 +64,12 @@ def db_version(conf: cfg.ConfigOpts, database: Database) -> int:
 def service_list(conf: cfg.ConfigOpts, database: Database) -> int:
     args = conf.category
     rows = [LIST_COLUMNS]
+    cutoff = servicegroup.up_cutoff(conf)
     for service in database.service_get_all(host=args.service_host,
                                             binary=args.service_binary):
         rows.append((service.id, service.binary, service.host, service.topic,
                      'disabled' if service.disabled else 'enabled',
-                     servicegroup.state(service, conf), service.forced_down,
+                     servicegroup.state(service, conf, cutoff=cutoff), service.forced_down,
                      service.report_count, service.updated_at or '',
                      service.disabled_reason or ''))
     widths = [max(len(str(row[column])) for row in rows) for column in range(len(LIST_COLUMNS))]
