@@ -69,7 +69,10 @@ class RequestContextSerializer(messaging.Serializer):
         return self._base.deserialize_entity(context, entity)
 
     def serialize_context(self, context: svcframe_context.RequestContext) -> dict:
-        return context.to_dict()
+        # Only the fields that are set: from_dict() restores the rest, and
+        # every message carries the context (bench/rpc_ping.py).
+        return {key: value for key, value in context.to_dict().items()
+                if value is not None and value != []}
 
     def deserialize_context(self, context: dict) -> svcframe_context.RequestContext:
         return svcframe_context.RequestContext.from_dict(context)

@@ -57,7 +57,10 @@ def test_context_travels_through_the_serializer() -> None:
     sent = context.RequestContext(user_id='u1', project_id='p1', roles=['member'],
                                   request_id='req-abc', overwrite=False)
 
-    received = serializer.deserialize_context(serializer.serialize_context(sent))
+    sent_fields = serializer.serialize_context(sent)
+    received = serializer.deserialize_context(sent_fields)
+
+    assert None not in sent_fields.values()  # unset fields are not sent
 
     assert isinstance(received, context.RequestContext)
     assert (received.user_id, received.project_id, received.roles, received.request_id) == (
