@@ -34,6 +34,10 @@ ACCESS_LOG = logging.getLogger('svcframe.wsgi.access')
 # is busier gets to send its next request and have it answered first.
 DRAIN_IDLE_SECONDS = 1.0
 DRAIN_POLL_SECONDS = 0.05
+# With several workers, the others may hold the listening socket a moment
+# longer: a client told to reconnect before the last one has closed it could
+# land in its queue and be reset. Keep-alive goes on for this long first.
+SHARED_SOCKET_CLOSE_SECONDS = 0.5
 # With several workers on one socket, a worker waits this long per open
 # connection before accepting the next, so idler workers take new ones.
 SPREAD_SECONDS_PER_CONNECTION = 0.0005
@@ -226,6 +230,8 @@ class WSGIServer:
         try:
             if self._server is not None:
                 self._stop_accepting()
+                if self.spread_connections:  # the socket is shared by workers
+                    eventlet.sleep(SHARED_SOCKET_CLOSE_SECONDS)
                 self._server.keepalive = False  # every response says close
                 self._close_connections_when_idle()
                 self._pool.waitall()
