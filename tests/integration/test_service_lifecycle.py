@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
+from collections.abc import Iterator
 
 import pytest
 
@@ -113,39 +115,38 @@ def test_manager_that_fails_to_start_exits_3(services: ServiceRunner) -> None:
     assert 'init_host was told to fail' in compute.stdout
 
 
-def test_systemd_is_told_ready_once_the_service_runs(services: ServiceRunner) -> None:
-    notify_path = services.tmp_path / 'notify.sock'
+@contextlib.contextmanager
+def notify_socket(services: ServiceRunner) -> Iterator[tuple[socket.socket, dict[str, str]]]:
+    """A NOTIFY_SOCKET to listen on, as systemd would, and the env naming it."""
+    path = services.tmp_path / 'notify.sock'
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    listener.bind(str(notify_path))
+    listener.bind(str(path))
     listener.settimeout(20)
     try:
-        services.write_config(RECORDER)
-        compute = services.start('svcframe-compute',
-                                 env=services.env(NOTIFY_SOCKET=str(notify_path)))
-        message = listener.recv(1024)
+        yield listener, services.env(NOTIFY_SOCKET=str(path))
     finally:
         listener.close()
+
+
+def test_systemd_is_told_ready_once_the_service_runs(services: ServiceRunner) -> None:
+    with notify_socket(services) as (listener, env):
+        services.write_config(RECORDER)
+        compute = services.start('svcframe-compute', env=env)
+        message = listener.recv(1024)
     assert message == b'READY=1'
     # READY comes after init_host, once the service runs.
     assert services.events.of('init_host', compute.pid)
 
 
 def test_supervisor_tells_systemd_ready_once_every_worker_runs(services: ServiceRunner) -> None:
-    notify_path = services.tmp_path / 'notify.sock'
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    listener.bind(str(notify_path))
-    listener.settimeout(20)
-    try:
+    with notify_socket(services) as (listener, env):
         services.write_config(RECORDER + '[conductor]\nworkers = 3\n')
-        conductor = services.start('svcframe-conductor',
-                                   env=services.env(NOTIFY_SOCKET=str(notify_path)))
+        conductor = services.start('svcframe-conductor', env=env)
         message = listener.recv(1024)
         inits_at_ready = services.events.of('init_host')
         listener.settimeout(1)
         with pytest.raises(socket.timeout):
             listener.recv(1024)  # workers do not notify on their own
-    finally:
-        listener.close()
     assert message == b'READY=1'
     assert len(inits_at_ready) == 3
     assert {pid for pid, _, _ in inits_at_ready} == conductor.children()
