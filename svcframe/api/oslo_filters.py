@@ -24,8 +24,8 @@ class RequestId(request_id.RequestId):
     """Gives every request an id, in the environ and in the response headers."""
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        global_id = environ.get(INBOUND_ENVIRON_KEY, '')
-        if re.match(request_id.ID_FORMAT, global_id):
+        global_id = environ.get(INBOUND_ENVIRON_KEY)
+        if global_id and re.match(request_id.ID_FORMAT, global_id):
             environ[request_id.GLOBAL_REQ_ID] = global_id
         req_id = context.generate_request_id()
         environ[request_id.ENV_REQUEST_ID] = req_id

@@ -33,7 +33,8 @@ class RequestLog(middleware.Middleware):
         body = self.application(environ, start)
         code = int(statuses[-1][:3]) if statuses else 0
         level = std_logging.INFO if code >= 400 else std_logging.DEBUG
-        if LOG.isEnabledFor(level):
+        # The standard logger's check is cached; the oslo adapter's is not.
+        if LOG.logger.isEnabledFor(level):
             identity = environ.get(auth.IDENTITY_KEY) or {}
             LOG.log(level, '%(method)s %(path)s -> %(status)s in %(seconds).3f s '
                     '(request id %(request_id)s, user %(user)s)',
