@@ -14,12 +14,22 @@ $(INSTALLED): setup.cfg setup.py pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,postgresql,mysql,docs]'
 	touch $@
 
-# Until svcframe-all runs the four services in one process, the API alone;
+# svcframe-all: api, conductor, scheduler and compute in one process, on the
+# in-memory transport and a SQLite file under state_path, migrated on start.
 # --config-dir etc/svcframe finds the repository's api-paste.ini.
 run: $(INSTALLED)
-	$(BIN)/svcframe-api --config-dir etc/svcframe $(ARGS)
+	$(BIN)/svcframe-all --config-dir etc/svcframe $(ARGS)
 
-test: $(INSTALLED)
+# The example plugin follows doc/source/plugins.rst; its tests run with
+# svcframe's (setup.cfg's testpaths), so it is installed like a plugin.
+EXAMPLE := examples/acme-echo
+EXAMPLE_INSTALLED := $(VENV)/.installed-acme-echo
+
+$(EXAMPLE_INSTALLED): $(INSTALLED) $(EXAMPLE)/setup.cfg $(EXAMPLE)/setup.py $(EXAMPLE)/pyproject.toml
+	$(BIN)/pip install --quiet --no-build-isolation -e $(EXAMPLE)
+	touch $@
+
+test: $(INSTALLED) $(EXAMPLE_INSTALLED)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 sample: $(INSTALLED)

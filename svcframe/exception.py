@@ -141,3 +141,17 @@ class DatabaseUnavailable(SvcframeError):
         self.url = url
         self.reason = reason
         super().__init__('database %s is unreachable: %s' % (url, reason))
+
+
+class InstanceNotFound(NotFound):
+    def __init__(self, instance_id: object) -> None:
+        self.instance_id = instance_id
+        super().__init__('no instance with id %s' % instance_id)
+
+
+class NoValidHost(SvcframeError):
+    """No compute host passes the filters and has room for a request."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__('No valid host was found. %s' % reason)

@@ -24,6 +24,9 @@ class Manager(periodic_task.PeriodicTasks):
 
     ``target`` carries the manager's RPC API version; a manager that serves
     more objects over RPC lists them in ``additional_endpoints``.
+    ``transport`` is the service's RPC transport, for the clients in
+    svcframe.rpcapi that the manager calls: the Service sets it before
+    ``init_host()``, and it is None until then.
     """
 
     target = messaging.Target(version='1.0')
@@ -35,6 +38,7 @@ class Manager(periodic_task.PeriodicTasks):
         self.service_name = service_name
         self.conf = conf
         self.additional_endpoints: list[object] = []
+        self.transport: messaging.Transport | None = None
 
     def init_host(self) -> None:
         """Called once when the service starts, before any periodic task."""
@@ -71,10 +75,4 @@ def load_manager(topic: str, conf: cfg.ConfigOpts,
                 'no manager is configured for topic %r: %s is not a '
                 'registered option' % (topic, described))
         name = conf[option]
-    manager_class = plugins.load_plugin(NAMESPACE, name, described)
-    if not (isinstance(manager_class, type)
-            and issubclass(manager_class, Manager)):
-        raise exception.PluginLoadError(
-            described, name, repr(manager_class),
-            'it is not a subclass of svcframe.manager.Manager')
-    return manager_class
+    return plugins.load_subclass(NAMESPACE, name, described, Manager)

@@ -54,3 +54,13 @@ def load_plugin(namespace: str, name: str, option: str) -> object:
     manager = _FreshDriverManager(namespace, name, invoke_on_load=False,
                                   on_load_failure_callback=reraise)
     return manager.driver
+
+
+def load_subclass(namespace: str, name: str, option: str, base: type) -> type:
+    """Like load_plugin(), for a class that must subclass ``base``."""
+    loaded = load_plugin(namespace, name, option)
+    if not (isinstance(loaded, type) and issubclass(loaded, base)):
+        raise exception.PluginLoadError(
+            option, name, repr(loaded),
+            'it is not a subclass of %s.%s' % (base.__module__, base.__qualname__))
+    return loaded

@@ -21,10 +21,19 @@ from svcframe import exception
 LOG = logging.getLogger(__name__)
 
 IN_MEMORY_SCHEME = 'fake'
+# svcframe-all hands the transport its services share to the API's WSGI app
+# under this environ key, so that the API casts on it rather than opening a
+# transport of its own (one that, on fake://, would warn it reaches nobody).
+ENVIRON_TRANSPORT = 'svcframe.rpc_transport'
 
 
-def create_transport(conf: cfg.ConfigOpts) -> messaging.Transport:
-    """The RPC transport that ``[DEFAULT] transport_url`` names."""
+def create_transport(conf: cfg.ConfigOpts,
+                     warn_in_memory: bool = True) -> messaging.Transport:
+    """The RPC transport that ``[DEFAULT] transport_url`` names.
+
+    ``warn_in_memory=False`` is for svcframe-all, which runs every service
+    on the one transport, so that fake:// is what it should be there.
+    """
     try:
         transport = messaging.get_rpc_transport(conf)
     except messaging.InvalidTransportURL as error:
@@ -32,7 +41,7 @@ def create_transport(conf: cfg.ConfigOpts) -> messaging.Transport:
             'DEFAULT', 'transport_url', error.url,
             'a URL such as rabbit://user:password@host:5672/vhost, or fake:// '
             'for services in one process') from None
-    if is_in_memory(conf):
+    if warn_in_memory and is_in_memory(conf):
         LOG.warning('[DEFAULT] transport_url is fake:// (in memory): this '
                     'process reaches only the services inside it; set it to '
                     'rabbit://user:password@host:5672/vhost to reach the others')

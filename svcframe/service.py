@@ -154,6 +154,8 @@ class Service(oslo_service.ServiceBase):
         LOG.info('Starting %s (topic %s) on host %s with manager %s',
                  self.binary, self.topic, self.host,
                  type(self.manager).__name__)
+        self._transport = self._shared_transport or rpc.create_transport(self.conf)
+        self.manager.transport = self._transport
         self.manager.init_host()
         # cleanup_host() undoes a completed init_host() only; an init_host()
         # that raises cleans up after itself.
@@ -168,7 +170,6 @@ class Service(oslo_service.ServiceBase):
 
     def _start_rpc_server(self) -> None:
         """Consume topic ``<topic>``, ``<topic>.<host>`` and its fanout."""
-        self._transport = self._shared_transport or rpc.create_transport(self.conf)
         target = messaging.Target(topic=self.topic, server=self.host)
         endpoints = [self.manager, baserpc.BaseRPCEndpoint(self.binary, self.host),
                      *self.manager.additional_endpoints]

@@ -15,6 +15,14 @@ RULES = [
     policy.RuleDefault('admin_or_owner',
                        'rule:context_is_admin or project_id:%(project_id)s',
                        description='The owner of a resource, or an admin.'),
+    policy.RuleDefault('instances:create', 'rule:admin_or_owner',
+                       description='Create an instance in the caller\'s project.'),
+    policy.RuleDefault('instances:index', 'rule:admin_or_owner',
+                       description='List instances: a project\'s own, or all for an admin.'),
+    policy.RuleDefault('instances:show', 'rule:admin_or_owner',
+                       description='Show an instance.'),
+    policy.RuleDefault('instances:delete', 'rule:admin_or_owner',
+                       description='Delete an instance.'),
 ]
 
 

@@ -48,3 +48,55 @@ class Service(Base):
     updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
         sa.DateTime, onupdate=utcnow)
     deleted: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False, default=0)
+
+
+class Instance(Base):
+    """One instance of the reference workload; soft-deleted like services."""
+
+    __tablename__ = 'instances'
+    __table_args__ = (
+        sa.UniqueConstraint('uuid', name='uniq_instances0uuid'),
+        sa.Index('instances_project_id_deleted_idx', 'project_id', 'deleted'),
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), nullable=False)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255), nullable=False)
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    vcpus: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False)
+    memory_mb: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False)
+    state: orm.Mapped[str] = orm.mapped_column(sa.String(16), nullable=False)
+    host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    fault: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
+        sa.DateTime, nullable=False, default=utcnow)
+    updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime, onupdate=utcnow)
+    deleted: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False, default=0)
+
+
+class ComputeNode(Base):
+    """The capacity of one compute host and what claims hold of it.
+
+    The compute service reports the totals; the usage columns change only
+    by claims and their release, in the conductor.
+    """
+
+    __tablename__ = 'compute_nodes'
+    __table_args__ = (
+        sa.UniqueConstraint('host', 'deleted', name='uniq_compute_nodes0host0deleted'),
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True)
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255), nullable=False)
+    vcpus: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False)
+    memory_mb: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False)
+    vcpus_used: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False, default=0)
+    memory_mb_used: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False,
+                                                        default=0)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
+        sa.DateTime, nullable=False, default=utcnow)
+    updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime, onupdate=utcnow)
+    deleted: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False, default=0)

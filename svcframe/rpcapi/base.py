@@ -36,9 +36,13 @@ class RPCClient:
 
     def prepare(self, host: str | None = None, fanout: bool = False,
                 version: str | None = None) -> Any:
-        """A call context aimed at one host, at every host, or at any."""
-        return self.client.prepare(server=host, fanout=fanout,
-                                   version=version or self.RPC_API_VERSION)
+        """A call context aimed at one host, at every host, or at any.
+
+        Without ``version`` it asks for 1.0, which every server of the topic
+        serves (a plugin's manager too); a method added later names the
+        version that brought it.
+        """
+        return self.client.prepare(server=host, fanout=fanout, version=version or '1.0')
 
     def ping(self, context: svcframe_context.RequestContext, host: str,
              arg: Any = None, timeout: float | None = None) -> dict[str, Any]:

@@ -18,10 +18,13 @@ class ConductorAPI(base.RPCClient):
 
     1.0 - ping (from the base endpoint); service_register and service_report
           (namespace servicegroup)
+    1.1 - build_instance, delete_instance (from the API); build_finished,
+          instance_destroyed, compute_node_report (from compute); host_states
+          (from the scheduler)
     """
 
     TOPIC = 'conductor'
-    RPC_API_VERSION = '1.0'
+    RPC_API_VERSION = '1.1'
 
     def __init__(self, transport: messaging.Transport, conf: cfg.ConfigOpts,
                  timeout: float | None = None) -> None:
@@ -36,3 +39,37 @@ class ConductorAPI(base.RPCClient):
 
     def service_report(self, context: Any, service_id: int) -> bool:
         return self._registry.call(context, 'service_report', service_id=service_id)
+
+    # The reference workload.
+
+    def build_instance(self, context: Any, instance: dict[str, Any]) -> None:
+        """Schedule the building ``instance`` ({"uuid", "name", "vcpus",
+        "memory_mb", "project_id"}) and send it to a host."""
+        self.prepare(version='1.1').cast(context, 'build_instance', instance=instance)
+
+    def delete_instance(self, context: Any, instance_uuid: str) -> None:
+        """Tear down the instance in state deleting and remove its record."""
+        self.prepare(version='1.1').cast(context, 'delete_instance',
+                                         instance_uuid=instance_uuid)
+
+    def build_finished(self, context: Any, instance: dict[str, Any], host: str,
+                       fault: str | None, tried_hosts: list[str]) -> None:
+        """Compute built ``instance`` on ``host`` (``fault`` None) or failed."""
+        self.prepare(version='1.1').cast(context, 'build_finished', instance=instance,
+                                         host=host, fault=fault, tried_hosts=tried_hosts)
+
+    def instance_destroyed(self, context: Any, instance_uuid: str, host: str) -> None:
+        """Compute tore the instance down on ``host``."""
+        self.prepare(version='1.1').cast(context, 'instance_destroyed',
+                                         instance_uuid=instance_uuid, host=host)
+
+    def compute_node_report(self, context: Any, host: str, vcpus: int,
+                            memory_mb: int) -> None:
+        """The capacity ``host`` has in total. A cast: a periodic task that
+        waited for an answer would hold up its service's stop."""
+        self.prepare(version='1.1').cast(context, 'compute_node_report', host=host,
+                                         vcpus=vcpus, memory_mb=memory_mb)
+
+    def host_states(self, context: Any) -> list[dict[str, Any]]:
+        """Every compute host: capacity, usage, enabled and up."""
+        return self.prepare(version='1.1').call(context, 'host_states')

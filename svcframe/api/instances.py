@@ -1,0 +1,117 @@
+"""The instances API: the reference workload, for owners and admins.
+
+    POST   /v1/instances        {"instance": {"name", "vcpus", "memory_mb"}} -> 202
+    GET    /v1/instances        the caller's project's (an admin's: all)
+    GET    /v1/instances/{id}
+    DELETE /v1/instances/{id}   -> 202; the record goes once its host tore it down
+
+The API records the instance and casts to the conductor, which does the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import oslo_messaging as messaging
+import webob
+import webob.exc
+from oslo_config import cfg
+from oslo_log import log as logging
+from oslo_policy import policy as oslo_policy
+
+from svcframe.api import policy
+from svcframe.api.controller import Controller
+from svcframe.db import instances
+from svcframe.db.api import Database
+from svcframe.rpcapi.conductor import ConductorAPI
+
+LOG = logging.getLogger(__name__)
+
+MAX_NAME_LENGTH = 255
+MAX_SIZE = 2 ** 31 - 1  # an INTEGER column on every backend
+FIELDS = ('name', 'vcpus', 'memory_mb')
+
+
+class InstancesController(Controller):
+    """``conductor`` returns the client to cast to, built on first use."""
+
+    def __init__(self, conf: cfg.ConfigOpts, enforcer: oslo_policy.Enforcer,
+                 database: Database, conductor: Callable[[], ConductorAPI]) -> None:
+        super().__init__(conf, enforcer)
+        self.database = database
+        self.conductor = conductor
+
+    def index(self, req: webob.Request) -> dict[str, Any]:
+        self.authorize(req, 'instances:index')
+        context = self.context(req)
+        project_id = None if policy.is_admin(self.enforcer, context) else context.project_id
+        return {'instances': [_view(row) for row in
+                              instances.get_all(self.database, project_id=project_id)]}
+
+    def show(self, req: webob.Request, instance_id: str) -> dict[str, Any]:
+        record = instances.get(self.database, instance_id)
+        self.authorize(req, 'instances:show', {'project_id': record.project_id})
+        return {'instance': _view(record)}
+
+    def create(self, req: webob.Request) -> tuple[int, dict[str, Any]]:
+        self.authorize(req, 'instances:create')
+        values = _create_values(self.json_body(req, 'instance'))
+        context = self.context(req)
+        record = instances.create(self.database, project_id=context.project_id,
+                                  user_id=context.user_id, **values)
+        try:
+            self.conductor().build_instance(context, {
+                'uuid': record.uuid, 'name': record.name, 'vcpus': record.vcpus,
+                'memory_mb': record.memory_mb, 'project_id': record.project_id})
+        except messaging.MessagingException as error:
+            self._unreachable(record.uuid, error)
+        return 202, {'instance': _view(record)}
+
+    def delete(self, req: webob.Request, instance_id: str) -> tuple[int, None]:
+        record = instances.get(self.database, instance_id)
+        self.authorize(req, 'instances:delete', {'project_id': record.project_id})
+        if instances.update(self.database, record.uuid, {'state': instances.DELETING},
+                            states=(instances.BUILDING, instances.ACTIVE, instances.ERROR)):
+            try:
+                self.conductor().delete_instance(self.context(req), record.uuid)
+            except messaging.MessagingException as error:
+                self._unreachable(record.uuid, error)
+        return 202, None
+
+    def _unreachable(self, uuid: str, error: Exception) -> None:
+        LOG.error('Instance %s: cannot reach the conductor: %s', uuid, error)
+        instances.update(self.database, uuid,
+                         {'state': instances.ERROR, 'fault': 'The conductor was unreachable.'})
+        raise webob.exc.HTTPServiceUnavailable(
+            detail='The conductor is unreachable; the instance is in state error. '
+                   'Try again later.')
+
+
+def _view(record: Any) -> dict[str, Any]:
+    return {
+        'id': record.uuid, 'name': record.name, 'vcpus': record.vcpus,
+        'memory_mb': record.memory_mb, 'state': record.state, 'host': record.host,
+        'fault': record.fault,
+        'created_at': record.created_at.isoformat(),
+        'updated_at': record.updated_at.isoformat() if record.updated_at else None,
+    }
+
+
+def _create_values(document: dict[str, Any]) -> dict[str, Any]:
+    """name, vcpus and memory_mb from a create body; 400 for anything else."""
+    unknown = sorted(set(document) - set(FIELDS))
+    if unknown:
+        raise webob.exc.HTTPBadRequest(
+            detail='Unknown field(s) %s; allowed: %s.' % (', '.join(unknown), ', '.join(FIELDS)))
+    name = document.get('name')
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
+        raise webob.exc.HTTPBadRequest(
+            detail='"name" must be a non-empty string of at most %d characters.'
+            % MAX_NAME_LENGTH)
+    for field in ('vcpus', 'memory_mb'):
+        value = document.get(field)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIZE:
+            raise webob.exc.HTTPBadRequest(
+                detail='"%s" must be an integer from 1 to %d, not %r.' % (field, MAX_SIZE, value))
+    return {field: document[field] for field in FIELDS}

@@ -1,0 +1,170 @@
+"""Queries of the reference workload: instances and the claims they hold.
+
+Core statements on ``Database.engine``, as the registry's hot paths are. A
+claim is one conditional UPDATE of a compute_nodes row, so concurrent
+requests never put more on a host than it has. Every transaction that
+touches both tables updates the instance row first, then the host's, so two
+of them never wait on each other in opposite orders.
+"""
+
+from __future__ import annotations
+
+import datetime
+import types
+from typing import Any
+
+import sqlalchemy as sa
+from oslo_utils import uuidutils
+
+from svcframe import exception
+from svcframe.db import models
+from svcframe.db.api import Database
+
+INSTANCES = models.Instance.__table__
+NODES = models.ComputeNode.__table__
+SERVICES = models.Service.__table__
+COMPUTE_BINARY = 'svcframe-compute'
+
+BUILDING = 'building'
+ACTIVE = 'active'
+DELETING = 'deleting'
+ERROR = 'error'
+STATES = (BUILDING, ACTIVE, DELETING, ERROR)
+
+
+def create(database: Database, name: str, vcpus: int, memory_mb: int,
+           project_id: str | None, user_id: str | None) -> types.SimpleNamespace:
+    """A new instance record in state ``building``, as stored (without
+    reading it back: every create pays for this)."""
+    values = {'uuid': uuidutils.generate_uuid(), 'name': name, 'vcpus': vcpus,
+              'memory_mb': memory_mb, 'project_id': project_id, 'user_id': user_id,
+              'state': BUILDING, 'host': None, 'fault': None, 'created_at': models.utcnow(),
+              'updated_at': None, 'deleted': 0}
+    with database.engine.begin() as connection:
+        inserted = connection.execute(sa.insert(INSTANCES).values(values))
+    return types.SimpleNamespace(id=inserted.inserted_primary_key[0], **values)
+
+
+def get(database: Database, uuid: str) -> sa.Row:
+    with database.engine.connect() as connection:
+        row = connection.execute(_live().where(INSTANCES.c.uuid == uuid)).first()
+    if row is None:
+        raise exception.InstanceNotFound(uuid)
+    return row
+
+
+def get_all(database: Database, project_id: str | None = None) -> list[sa.Row]:
+    """Every live instance, or those of one project, oldest first."""
+    query = _live().order_by(INSTANCES.c.id)
+    if project_id is not None:
+        query = query.where(INSTANCES.c.project_id == project_id)
+    with database.engine.connect() as connection:
+        return list(connection.execute(query))
+
+
+def update(database: Database, uuid: str, values: dict[str, Any],
+           states: tuple[str, ...] | None = None, host: str | None = None) -> bool:
+    """Set ``values``; only while the instance is in one of ``states`` (and
+    on ``host``) when given. False when nothing matched."""
+    query = (sa.update(INSTANCES).where(INSTANCES.c.uuid == uuid, INSTANCES.c.deleted == 0)
+             .values(updated_at=models.utcnow(), **values))
+    if states is not None:
+        query = query.where(INSTANCES.c.state.in_(states))
+    if host is not None:
+        query = query.where(INSTANCES.c.host == host)
+    with database.engine.begin() as connection:
+        return connection.execute(query).rowcount > 0
+
+
+def claim(database: Database, uuid: str, host: str, vcpus: int, memory_mb: int,
+          up_since: datetime.datetime) -> bool:
+    """Place a building instance on ``host`` if the host has room for it.
+
+    The same statement checks that the host's compute service is enabled and
+    up (seen since ``up_since``, not forced down), so a scheduler that ranked
+    hosts from states a moment old never places on one disabled or dead since.
+    False when the host lacks room or is not serving (or has no record);
+    InstanceNotFound when the instance is gone or no longer waits for a host
+    (deleted meanwhile).
+    """
+    with database.engine.begin() as connection:
+        placed = connection.execute(
+            sa.update(INSTANCES)
+            .where(INSTANCES.c.uuid == uuid, INSTANCES.c.deleted == 0,
+                   INSTANCES.c.state == BUILDING, INSTANCES.c.host.is_(None))
+            .values(host=host, updated_at=models.utcnow()))
+        if placed.rowcount == 0:
+            raise exception.InstanceNotFound(uuid)
+        claimed = connection.execute(
+            sa.update(NODES)
+            .where(NODES.c.host == host, NODES.c.deleted == 0,
+                   NODES.c.vcpus_used + vcpus <= NODES.c.vcpus,
+                   NODES.c.memory_mb_used + memory_mb <= NODES.c.memory_mb,
+                   _serving(host, up_since))
+            .values(vcpus_used=NODES.c.vcpus_used + vcpus,
+                    memory_mb_used=NODES.c.memory_mb_used + memory_mb))
+        if claimed.rowcount == 0:
+            connection.rollback()
+            return False
+    return True
+
+
+def unclaim(database: Database, uuid: str, host: str, values: dict[str, Any]) -> bool:
+    """Take a building instance off ``host``, free its claim and set ``values``.
+
+    False, freeing nothing, when the instance is no longer building there.
+    """
+    with database.engine.begin() as connection:
+        row = connection.execute(_live().where(INSTANCES.c.uuid == uuid)).first()
+        if row is None or row.host != host or row.state != BUILDING:
+            return False
+        taken = connection.execute(
+            sa.update(INSTANCES)
+            .where(INSTANCES.c.id == row.id, INSTANCES.c.host == host,
+                   INSTANCES.c.state == BUILDING)
+            .values(host=None, updated_at=models.utcnow(), **values))
+        if taken.rowcount == 0:
+            return False
+        _release(connection, host, row.vcpus, row.memory_mb)
+    return True
+
+
+def destroy(database: Database, uuid: str) -> sa.Row | None:
+    """Soft-delete a record in state ``deleting`` and free what it holds.
+
+    The record as it was, or None when it was gone or not being deleted, so
+    a claim is freed exactly once however often this runs.
+    """
+    with database.engine.begin() as connection:
+        row = connection.execute(_live().where(INSTANCES.c.uuid == uuid)).first()
+        if row is None or row.state != DELETING:
+            return None
+        deleted = connection.execute(
+            sa.update(INSTANCES).where(INSTANCES.c.id == row.id, INSTANCES.c.deleted == 0,
+                                       INSTANCES.c.state == DELETING)
+            .values(deleted=row.id, updated_at=models.utcnow()))
+        if deleted.rowcount == 0:
+            return None
+        if row.host is not None:
+            _release(connection, row.host, row.vcpus, row.memory_mb)
+    return row
+
+
+def _release(connection: sa.Connection, host: str, vcpus: int, memory_mb: int) -> None:
+    # Exactly once per claim (see destroy() and unclaim()), so never below 0.
+    connection.execute(
+        sa.update(NODES).where(NODES.c.host == host, NODES.c.deleted == 0)
+        .values(vcpus_used=NODES.c.vcpus_used - vcpus,
+                memory_mb_used=NODES.c.memory_mb_used - memory_mb))
+
+
+def _serving(host: str, up_since: datetime.datetime) -> sa.Exists:
+    """The host's compute service is enabled and up."""
+    return sa.exists().where(
+        SERVICES.c.host == host, SERVICES.c.binary == COMPUTE_BINARY,
+        SERVICES.c.deleted == 0, SERVICES.c.disabled.is_(False),
+        SERVICES.c.forced_down.is_(False), SERVICES.c.last_seen_up >= up_since)
+
+
+def _live() -> sa.Select:
+    return sa.select(INSTANCES).where(INSTANCES.c.deleted == 0)

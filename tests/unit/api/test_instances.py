@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import webob
+from oslo_config import cfg
+
+from svcframe import context
+from svcframe.api import auth
+from svcframe.api import policy
+from svcframe.api.router import APIRouter
+from svcframe.db import instances
+from svcframe.db.api import Database
+
+
+class FakeConductor:
+    def __init__(self) -> None:
+        self.casts: list[tuple[str, str, str | None]] = []
+
+    def build_instance(self, ctx: Any, instance: dict[str, Any]) -> None:
+        assert instance['project_id'] == ctx.project_id
+        self.casts.append(('build', instance['uuid'], ctx.project_id))
+
+    def delete_instance(self, ctx: Any, instance_uuid: str) -> None:
+        self.casts.append(('delete', instance_uuid, ctx.project_id))
+
+
+@pytest.fixture
+def conductor() -> FakeConductor:
+    return FakeConductor()
+
+
+@pytest.fixture
+def api(conf: cfg.ConfigOpts, database: Database, conductor: FakeConductor) -> APIRouter:
+    return APIRouter(conf, policy.make_enforcer(conf), database, conductor=conductor)
+
+
+def call(api: APIRouter, method: str, path: str, body: object = None,
+         project: str = 'p1', admin: bool = False) -> webob.Response:
+    req = webob.Request.blank(path, method=method)
+    if body is not None:
+        req.body = body if isinstance(body, bytes) else json.dumps(body).encode()
+    req.environ[auth.CONTEXT_KEY] = context.RequestContext(
+        user_id='u', project_id=project, roles=['admin'] if admin else ['member'],
+        is_admin=admin, overwrite=False)
+    return req.get_response(api)
+
+
+def create(api: APIRouter, project: str = 'p1', **fields: Any) -> dict[str, Any]:
+    body = {'instance': dict({'name': 'vm', 'vcpus': 1, 'memory_mb': 512}, **fields)}
+    response = call(api, 'POST', '/instances', body, project=project)
+    assert response.status_int == 202, response.body
+    return response.json['instance']
+
+
+def test_create_records_a_building_instance_and_casts_to_the_conductor(
+        api: APIRouter, conductor: FakeConductor) -> None:
+    instance = create(api, name='web-1', vcpus=2, memory_mb=1024)
+
+    assert set(instance) == {'id', 'name', 'vcpus', 'memory_mb', 'state', 'host', 'fault',
+                             'created_at', 'updated_at'}
+    assert (instance['name'], instance['vcpus'], instance['memory_mb']) == ('web-1', 2, 1024)
+    assert (instance['state'], instance['host'], instance['fault']) == ('building', None, None)
+    assert conductor.casts == [('build', instance['id'], 'p1')]
+    shown = call(api, 'GET', '/instances/%s' % instance['id']).json['instance']
+    assert shown == instance
+
+
+@pytest.mark.parametrize('body, message', [
+    (b'{not json', 'not valid JSON'),
+    ({'name': 'x'}, '{"instance": {...}}'),
+    ({'instance': {'name': '', 'vcpus': 1, 'memory_mb': 1}}, '"name" must be'),
+    ({'instance': {'name': 'x' * 256, 'vcpus': 1, 'memory_mb': 1}}, '"name" must be'),
+    ({'instance': {'name': 7, 'vcpus': 1, 'memory_mb': 1}}, '"name" must be'),
+    ({'instance': {'name': 'x', 'vcpus': 0, 'memory_mb': 1}}, '"vcpus" must be'),
+    ({'instance': {'name': 'x', 'vcpus': True, 'memory_mb': 1}}, '"vcpus" must be'),
+    ({'instance': {'name': 'x', 'vcpus': '2', 'memory_mb': 1}}, '"vcpus" must be'),
+    ({'instance': {'name': 'x', 'vcpus': 1, 'memory_mb': 2 ** 31}}, '"memory_mb" must be'),
+    ({'instance': {'name': 'x', 'vcpus': 1}}, '"memory_mb" must be'),
+    ({'instance': {'name': 'x', 'vcpus': 1, 'memory_mb': 1, 'disk': 3}}, 'Unknown field'),
+])
+def test_a_bad_body_is_400_and_records_nothing(api: APIRouter, database: Database,
+                                               conductor: FakeConductor, body: object,
+                                               message: str) -> None:
+    response = call(api, 'POST', '/instances', body)
+
+    assert response.status_int == 400
+    assert message in response.json['error']['message']
+    assert instances.get_all(database) == [] and conductor.casts == []
+
+
+def test_a_project_sees_its_own_and_an_admin_sees_all(api: APIRouter) -> None:
+    mine = create(api, project='p1')
+    theirs = create(api, project='p2')
+
+    listed = call(api, 'GET', '/instances', project='p1').json['instances']
+    assert [i['id'] for i in listed] == [mine['id']]
+    everything = call(api, 'GET', '/instances', project='x', admin=True).json['instances']
+    assert [i['id'] for i in everything] == [mine['id'], theirs['id']]
+    assert call(api, 'GET', '/instances/%s' % theirs['id'], project='p1').status_int == 403
+    assert call(api, 'DELETE', '/instances/%s' % theirs['id'], project='p1').status_int == 403
+    assert call(api, 'GET', '/instances/%s' % theirs['id'], admin=True).status_int == 200
+
+
+def test_delete_marks_deleting_and_casts_once(api: APIRouter, conductor: FakeConductor,
+                                              database: Database) -> None:
+    instance = create(api)
+
+    assert call(api, 'DELETE', '/instances/%s' % instance['id']).status_int == 202
+    assert call(api, 'DELETE', '/instances/%s' % instance['id']).status_int == 202
+
+    assert instances.get(database, instance['id']).state == 'deleting'
+    assert conductor.casts[1:] == [('delete', instance['id'], 'p1')]
+
+
+@pytest.mark.parametrize('method', ['GET', 'DELETE'])
+def test_an_unknown_id_is_404(api: APIRouter, method: str) -> None:
+    response = call(api, method, '/instances/nope')
+
+    assert response.status_int == 404
+    assert response.json['error']['message'] == 'no instance with id nope'
