@@ -83,7 +83,8 @@ def start_api(stack: contextlib.ExitStack, scratch: Path, db_url: str) -> tuple[
     """svcframe-api on a port of its choice; its pid and the port it logged."""
     config = harness.write_config(scratch / 'api.conf', {
         'DEFAULT': {'debug': False},
-        'api': {'port': 0, 'workers': 1},
+        # One page of every record: the goal is the whole list in one answer.
+        'api': {'port': 0, 'workers': 1, 'max_limit': 100000},
         'wsgi': {'api_paste_config': harness.PASTE},
         'database': {'connection': db_url},
     })

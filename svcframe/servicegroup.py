@@ -28,6 +28,8 @@ LOG = logging.getLogger(__name__)
 
 # The topic of the service that owns the registry and serves it to the others.
 REGISTRY_TOPIC = 'conductor'
+# Seconds before the first retry of a failed heartbeat; doubled each time.
+FIRST_RETRY_DELAY = 1.0
 
 
 def up_cutoff(conf: cfg.ConfigOpts,
@@ -79,16 +81,23 @@ class DatabaseRegistry:
 
 
 class RegistryEndpoint:
-    """What the conductor serves over RPC, for services without a database."""
+    """What the conductor serves over RPC, for services without a database.
+
+    An unreachable database is expected (the conductor's own heartbeat logs
+    it once): the caller gets the error, and the conductor's log no
+    traceback per call.
+    """
 
     target = messaging.Target(namespace=conductor_rpcapi.REGISTRY_NAMESPACE, version='1.0')
 
     def __init__(self, registry: DatabaseRegistry) -> None:
         self.registry = registry
 
+    @messaging.expected_exceptions(exception.DatabaseUnavailable)
     def service_register(self, context: Any, host: str, binary: str, topic: str) -> int:
         return self.registry.register(host, binary, topic)
 
+    @messaging.expected_exceptions(exception.DatabaseUnavailable)
     def service_report(self, context: Any, service_id: int) -> bool:
         """False when the record is gone (an operator deleted it)."""
         try:
@@ -117,8 +126,13 @@ class ConductorRegistry:
 class Heartbeat:
     """Registers a service, then reports every ``interval()`` seconds.
 
-    A failed report is logged once, and its recovery once; the loop never
-    dies. ``stop()`` does not wait for a report in flight.
+    A failure is logged once, with its reason, and its recovery once; the
+    loop never dies. A failed beat is retried after 1, 2, 4, ... seconds,
+    backing off to ``interval()``: a service whose database or conductor
+    restarted, or was not up yet when it started, is seen again within
+    seconds of its return rather than one interval later, and a long outage
+    costs one call an interval, as a healthy heartbeat does.
+    ``stop()`` does not wait for a report in flight.
     """
 
     def __init__(self, registry: Registry, host: str, binary: str, topic: str,
@@ -129,7 +143,7 @@ class Heartbeat:
         self.topic = topic
         self.interval = interval
         self.service_id: int | None = None
-        self._failing = False
+        self.failures = 0
         self._thread: eventlet.greenthread.GreenThread | None = None
 
     def start(self) -> None:
@@ -142,12 +156,13 @@ class Heartbeat:
 
     def _run(self) -> None:
         while True:
-            self.beat()
-            eventlet.sleep(self.interval())
+            eventlet.sleep(self.beat())
 
-    def beat(self) -> None:
+    def beat(self) -> float:
+        """Register if need be, report once; the seconds until the next beat."""
+        registering = self.service_id is None
         try:
-            if self.service_id is None:
+            if registering:
                 self.service_id = self.registry.register(self.host, self.binary, self.topic)
             self.registry.report(self.service_id)
         except exception.ServiceNotFound:
@@ -155,13 +170,28 @@ class Heartbeat:
                         self.binary, self.host)
             self.service_id = None
         except Exception as error:  # noqa: BLE001 - the heartbeat must not die
-            if not self._failing:
-                LOG.warning('%s on %s cannot report to the service registry, and '
-                            'will keep trying: %s', self.binary, self.host, error)
-                self._failing = True
-            return
-        if self._failing:
+            return self._failed(registering, error)
+        if self.failures:
             LOG.info('%s on %s reports to the service registry again',
                      self.binary, self.host)
-            self._failing = False
+            self.failures = 0
+        return self.interval()
 
+    def retry_delay(self) -> float:
+        """After the n-th failure in a row: 2**(n-1) seconds, at most interval()."""
+        return min(float(self.interval()), FIRST_RETRY_DELAY * 2 ** min(self.failures - 1, 16))
+
+    def _failed(self, registering: bool, error: Exception) -> float:
+        self.failures += 1
+        delay = self.retry_delay()
+        action = 'register with' if registering else 'report to'
+        log = LOG.warning if self.failures == 1 else LOG.debug
+        log('%s on %s cannot %s the service registry, and will keep trying '
+            '(next in %g s): %s', self.binary, self.host, action, delay, _reason(error))
+        return delay
+
+
+def _reason(error: Exception) -> str:
+    """The first line: an error from the conductor carries its traceback after it."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

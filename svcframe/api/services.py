@@ -1,17 +1,25 @@
 """The services API: the registry, for admins.
 
-    GET    /v1/services[?host=&binary=]
+    GET    /v1/services[?host=&binary=&limit=&marker=]
     PUT    /v1/services/{id}   {"status": "disabled", "disabled_reason": "..."}
                                {"status": "enabled"}   {"forced_down": true|false}
     DELETE /v1/services/{id}
 
 A PUT body may also come wrapped as ``{"service": {...}}``.
+
+The list comes in pages, in id order, of at most ``[api] max_limit`` records
+(``?limit=`` asks for fewer); ``?marker=`` is the id of the last record of the
+previous page. A page with more records after it carries a "next" link in
+``services_links``. Unknown query parameters are a 400 that lists the known
+ones, rather than ignored as nova does: ``?hosts=node-1`` would otherwise list
+every service to an admin about to disable what it lists.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import urllib.parse
 from typing import Any
 
 import webob
@@ -25,6 +33,7 @@ from svcframe.api.controller import Controller, parse_json
 from svcframe.db.api import Database
 
 MAX_REASON_LENGTH = 255
+LIST_PARAMETERS = ('host', 'binary', 'limit', 'marker')
 
 
 class ServicesController(Controller):
@@ -36,10 +45,29 @@ class ServicesController(Controller):
 
     def index(self, req: webob.Request) -> dict[str, Any]:
         self.authorize(req, 'admin_api')
-        services = self.database.service_get_all(host=req.GET.get('host'),
-                                                 binary=req.GET.get('binary'))
+        params = _list_parameters(req)
+        max_limit = self.conf.api.max_limit
+        limit = min(_positive_int(params, 'limit', 'a whole number of 1 or more (a page holds '
+                                  'at most %d, [api] max_limit)' % max_limit) or max_limit,
+                    max_limit)
+        marker = _positive_int(params, 'marker',
+                               'the id of the last service of the previous page')
+        try:
+            # One more than the page: whether a next page exists.
+            services = self.database.service_get_all(
+                host=params.get('host'), binary=params.get('binary'), limit=limit + 1,
+                marker=marker)
+        except exception.ServiceNotFound:
+            raise webob.exc.HTTPBadRequest(
+                detail='marker %d is not the id of any service record; use the id of the last '
+                       'service of the previous page.' % marker) from None
         cutoff = servicegroup.up_cutoff(self.conf)
-        return {'services': [self._view(service, cutoff) for service in services]}
+        document: dict[str, Any] = {
+            'services': [self._view(service, cutoff) for service in services[:limit]]}
+        if len(services) > limit:
+            document['services_links'] = [
+                {'rel': 'next', 'href': _next_link(req, params, services[limit - 1].id)}]
+        return document
 
     def update(self, req: webob.Request, service_id: str) -> dict[str, Any]:
         self.authorize(req, 'admin_api')
@@ -63,6 +91,38 @@ class ServicesController(Controller):
             'updated_at': service.updated_at.isoformat() if service.updated_at else None,
             'report_count': service.report_count,
         }
+
+
+def _list_parameters(req: webob.Request) -> dict[str, str]:
+    """The query parameters of a list, each given at most once; 400 for others."""
+    unknown = sorted(set(req.GET) - set(LIST_PARAMETERS))
+    if unknown:
+        raise webob.exc.HTTPBadRequest(
+            detail='Unknown query parameter(s) %s; allowed: %s.'
+            % (', '.join(unknown), ', '.join(LIST_PARAMETERS)))
+    repeated = sorted(name for name in set(req.GET) if len(req.GET.getall(name)) > 1)
+    if repeated:
+        raise webob.exc.HTTPBadRequest(
+            detail='Query parameter(s) %s given more than once; give each once.'
+            % ', '.join(repeated))
+    return dict(req.GET)
+
+
+def _positive_int(params: dict[str, str], name: str, allowed: str) -> int | None:
+    text = params.get(name)
+    if text is None:
+        return None
+    # isascii(): int() takes other scripts' digits, and '+1' or ' 1'.
+    if not (text.isascii() and text.isdigit() and int(text) >= 1):
+        raise webob.exc.HTTPBadRequest(detail='"%s" must be %s, not %s.'
+                                       % (name, allowed, json.dumps(text)))
+    return int(text)
+
+
+def _next_link(req: webob.Request, params: dict[str, str], marker: int) -> str:
+    """This request's URL, with ``marker`` moved on to the last record shown."""
+    query = dict(params, marker=str(marker))
+    return '%s?%s' % (req.path_url, urllib.parse.urlencode(sorted(query.items())))
 
 
 def _service_id(text: str) -> int:

@@ -1,4 +1,4 @@
-"""[api] options: where svcframe-api listens and who may call it."""
+"""[api] options: where svcframe-api listens, who may call it, how long a page is."""
 
 from __future__ import annotations
 
@@ -46,6 +46,15 @@ OPTS = [
         default='/etc/svcframe/htpasswd',
         help='htpasswd file with bcrypt entries (htpasswd -B), read on every '
              'request when auth_strategy = http_basic.'),
+    cfg.IntOpt(
+        'max_limit',
+        default=1000,
+        min=1,
+        mutable=True,
+        help='Most records in one page of a list such as GET /v1/services: '
+             'the page size when a request gives no ?limit=, and the cap on '
+             'one that does. A page with more records after it carries a '
+             '"next" link (services_links) to the following page.'),
 ]
 
 

@@ -8,8 +8,10 @@ one atomic UPDATE, so concurrent writers never see "database is locked".
 
 from __future__ import annotations
 
+import functools
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from oslo_config import cfg
@@ -32,6 +34,33 @@ def default_url(conf: cfg.ConfigOpts) -> str:
 def _safe(url: str) -> str:
     """The URL without its password, for messages."""
     return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+P = ParamSpec('P')
+R = TypeVar('R')
+
+
+def reachable(method: Callable[Concatenate[Database, P], R]
+              ) -> Callable[Concatenate[Database, P], R]:
+    """Raise DatabaseUnavailable when the database cannot be reached.
+
+    oslo.db turns a connection lost in use into DBConnectionError, but a
+    PostgreSQL refusing new connections comes through as SQLAlchemy's own
+    OperationalError (libpq's "connection to server ... failed" is not the
+    text oslo.db matches); it has no statement, as it failed before one ran.
+    Callers see one error either way, with the reason.
+    """
+    @functools.wraps(method)
+    def call(self: Database, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except db_exception.DBConnectionError as error:
+            raise unavailable(self, error) from error
+        except sa.exc.OperationalError as error:
+            if error.statement is not None:
+                raise  # the statement failed, not the connection
+            raise unavailable(self, error) from error
+    return call
 
 
 class Database:
@@ -77,6 +106,7 @@ class Database:
 
     # The service registry.
 
+    @reachable
     def service_create(self, host: str, binary: str, topic: str,
                        disabled: bool = False) -> models.Service:
         service = models.Service(uuid=uuidutils.generate_uuid(), host=host, binary=binary,
@@ -89,6 +119,7 @@ class Database:
             raise exception.ServiceExists(host, binary) from None
         return service
 
+    @reachable
     def service_get(self, service_id: int) -> models.Service:
         with self.session() as session:
             service = session.scalar(self._live().where(models.Service.id == service_id))
@@ -96,25 +127,40 @@ class Database:
             raise exception.ServiceNotFound(service_id)
         return service
 
+    @reachable
     def service_get_by_host_and_binary(self, host: str,
                                        binary: str) -> models.Service | None:
         with self.session() as session:
             return session.scalar(self._live().where(models.Service.host == host,
                                                      models.Service.binary == binary))
 
-    def service_get_all(self, host: str | None = None,
-                        binary: str | None = None) -> list[sa.Row]:
+    @reachable
+    def service_get_all(self, host: str | None = None, binary: str | None = None,
+                        limit: int | None = None, marker: int | None = None
+                        ) -> list[sa.Row]:
         """Rows with the columns as attributes: no ORM objects, as a list of
-        10,000 services spent three quarters of its time building them."""
+        10,000 services spent three quarters of its time building them.
+
+        In id order: at most ``limit`` rows, those after id ``marker``.
+        ServiceNotFound when no record ever had id ``marker``; one deleted
+        since it was listed still marks the place, so paging survives it.
+        """
         table = models.Service.__table__
         query = sa.select(table).where(table.c.deleted == 0).order_by(table.c.id)
         if host is not None:
             query = query.where(table.c.host == host)
         if binary is not None:
             query = query.where(table.c.binary == binary)
+        if limit is not None:
+            query = query.limit(limit)
         with self.engine.connect() as connection:
+            if marker is not None:
+                if connection.scalar(sa.select(table.c.id).where(table.c.id == marker)) is None:
+                    raise exception.ServiceNotFound(marker)
+                query = query.where(table.c.id > marker)
             return list(connection.execute(query))
 
+    @reachable
     def service_update(self, service_id: int, values: dict[str, Any]) -> models.Service:
         with self.session() as session, session.begin():
             updated = session.execute(
@@ -125,6 +171,7 @@ class Database:
                 raise exception.ServiceNotFound(service_id)
         return self.service_get(service_id)
 
+    @reachable
     def service_destroy(self, service_id: int) -> None:
         with self.session() as session, session.begin():
             deleted = session.execute(
@@ -134,6 +181,7 @@ class Database:
             if deleted.rowcount == 0:
                 raise exception.ServiceNotFound(service_id)
 
+    @reachable
     def service_report(self, service_id: int) -> None:
         """A heartbeat: one UPDATE, atomic on every backend.
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 
 import pytest
 import webob
@@ -132,3 +133,118 @@ def test_unreachable_database_is_a_503_without_its_details(conf: cfg.ConfigOpts)
     assert response.status_code == 503
     assert response.json['error']['code'] == 503
     assert 'db/x' not in response.text
+
+
+def create_services(database: Database, count: int, host: str = 'node') -> list[int]:
+    return [database.service_create('%s-%d' % (host, index), 'svcframe-compute', 'compute').id
+            for index in range(count)]
+
+
+def next_path(response: webob.Response) -> str | None:
+    """The next link as a path the test app takes, or None on the last page."""
+    links = response.json.get('services_links')
+    if links is None:
+        return None
+    [link] = links
+    assert link['rel'] == 'next'
+    href = urllib.parse.urlsplit(link['href'])
+    assert href.path == '/services'
+    return '/services?' + href.query
+
+
+def test_list_comes_in_pages_of_max_limit_with_next_links(
+        api: APIRouter, database: Database, conf: cfg.ConfigOpts) -> None:
+    conf.set_override('max_limit', 2, group='api')
+    ids = create_services(database, 5)
+
+    pages, path = [], '/services'
+    while path is not None:
+        response = call(api, 'GET', path)
+        assert response.status_code == 200
+        pages.append([service['id'] for service in response.json['services']])
+        path = next_path(response)
+
+    assert pages == [ids[0:2], ids[2:4], ids[4:5]]
+
+
+def test_limit_asks_for_fewer_and_is_capped_by_max_limit(
+        api: APIRouter, database: Database, conf: cfg.ConfigOpts) -> None:
+    conf.set_override('max_limit', 3, group='api')
+    ids = create_services(database, 5)
+
+    one = call(api, 'GET', '/services?limit=1')
+    capped = call(api, 'GET', '/services?limit=1000')
+
+    assert [s['id'] for s in one.json['services']] == ids[:1]
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(
+        one.json['services_links'][0]['href']).query) == {'limit': ['1'],
+                                                          'marker': [str(ids[0])]}
+    assert [s['id'] for s in capped.json['services']] == ids[:3]
+
+
+def test_a_full_last_page_has_no_next_link(api: APIRouter, database: Database) -> None:
+    create_services(database, 2)
+
+    response = call(api, 'GET', '/services?limit=2')
+
+    assert len(response.json['services']) == 2
+    assert 'services_links' not in response.json
+
+
+def test_max_limit_is_read_per_request(api: APIRouter, database: Database,
+                                       conf: cfg.ConfigOpts) -> None:
+    create_services(database, 3)
+    assert len(call(api, 'GET', '/services').json['services']) == 3
+
+    conf.set_override('max_limit', 1, group='api')  # as a SIGHUP reload would
+
+    assert len(call(api, 'GET', '/services').json['services']) == 1
+
+
+def test_pages_keep_the_filters(api: APIRouter, database: Database) -> None:
+    on_a = create_services(database, 3, host='a')
+    database.service_create('b-0', 'svcframe-compute', 'compute')
+    database.service_create('a-0', 'svcframe-conductor', 'conductor')
+
+    first = call(api, 'GET', '/services?binary=svcframe-compute&limit=2')
+    second = call(api, 'GET', next_path(first))
+
+    assert [s['id'] for s in first.json['services']] == on_a[:2]
+    assert [s['host'] for s in second.json['services']] == ['a-2', 'b-0']
+    assert 'services_links' not in second.json
+
+
+def test_a_marker_deleted_since_its_page_still_marks_the_place(
+        api: APIRouter, database: Database) -> None:
+    ids = create_services(database, 3)
+    first = call(api, 'GET', '/services?limit=1')
+    database.service_destroy(ids[0])
+
+    second = call(api, 'GET', next_path(first))
+
+    assert second.status_code == 200
+    assert [s['id'] for s in second.json['services']] == ids[1:2]
+
+
+@pytest.mark.parametrize('query, named, allowed', [
+    ('limit=0', '"limit"', 'a whole number of 1 or more'),
+    ('limit=-1', '"limit"', 'a whole number of 1 or more'),
+    ('limit=abc', '"limit"', 'a whole number of 1 or more'),
+    ('limit=1.5', '"limit"', 'a whole number of 1 or more'),
+    ('limit=', '"limit"', 'a whole number of 1 or more'),
+    ('limit=%EF%BC%91', '"limit"', 'a whole number of 1 or more'),
+    ('marker=abc', '"marker"', 'the id of the last service of the previous page'),
+    ('marker=999', 'marker 999', 'the id of the last service of the previous page'),
+    ('hosts=node-1', 'hosts', 'allowed: host, binary, limit, marker'),
+    ('limit=1&limit=2', 'limit', 'give each once'),
+])
+def test_bad_list_parameters_are_a_400_naming_them(api: APIRouter, database: Database,
+                                                   query: str, named: str,
+                                                   allowed: str) -> None:
+    create_services(database, 1)
+
+    response = call(api, 'GET', '/services?' + query)
+
+    assert response.status_code == 400
+    message = response.json['error']['message']
+    assert named in message and allowed in message

@@ -4,10 +4,12 @@ import datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from oslo_config import cfg
 
 from svcframe import exception
 from svcframe import servicegroup
+from svcframe.db import api as db_api
 from svcframe.db import migration
 from svcframe.db.api import Database
 
@@ -21,7 +23,7 @@ def test_default_database_is_a_sqlite_file_under_state_path(conf: cfg.ConfigOpts
     assert migration.version(database) is None
     migration.sync(database)
     migration.sync(database)  # again: nothing to do
-    assert migration.version(database) == migration.head() == '0001'
+    assert migration.version(database) == migration.head() == '0002'
     with database.engine.connect() as connection:
         assert connection.exec_driver_sql('PRAGMA journal_mode').scalar() == 'wal'
     database.close()
@@ -112,3 +114,50 @@ def test_up_means_seen_within_service_down_time_and_not_forced_down(
     assert not servicegroup.is_up(seen, conf, now=later + datetime.timedelta(seconds=1))
     forced = database.service_update(service.id, {'forced_down': True})
     assert servicegroup.state(forced, conf, now=seen.last_seen_up) == 'down'
+
+
+def test_list_pages_in_id_order_after_the_marker(database: Database) -> None:
+    ids = [database.service_create('node-%d' % index, 'svcframe-compute', 'compute').id
+           for index in range(5)]
+
+    assert [s.id for s in database.service_get_all(limit=2)] == ids[:2]
+    assert [s.id for s in database.service_get_all(limit=2, marker=ids[1])] == ids[2:4]
+    assert [s.id for s in database.service_get_all(marker=ids[3])] == ids[4:]
+    assert [s.id for s in database.service_get_all()] == ids  # no limit: every record
+
+
+def test_a_deleted_marker_still_marks_the_place_and_an_unknown_one_is_not_found(
+        database: Database) -> None:
+    ids = [database.service_create('node-%d' % index, 'svcframe-compute', 'compute').id
+           for index in range(3)]
+    database.service_destroy(ids[0])
+
+    assert [s.id for s in database.service_get_all(marker=ids[0])] == ids[1:]
+    with pytest.raises(exception.ServiceNotFound):
+        database.service_get_all(marker=ids[-1] + 100)
+
+
+def test_a_connection_that_fails_is_database_unavailable_with_the_reason(
+        database: Database) -> None:
+    @db_api.reachable
+    def refused(db: Database) -> None:
+        # As SQLAlchemy raises it when a new connection fails: no statement.
+        raise sa.exc.OperationalError(None, None, Exception(
+            'connection to server at "db", port 5432 failed: Connection refused'))
+
+    with pytest.raises(exception.DatabaseUnavailable) as raised:
+        refused(database)
+
+    assert str(raised.value) == ('database %s is unreachable: connection to server at "db", '
+                                 'port 5432 failed: Connection refused' % database.safe_url)
+
+
+def test_a_statement_that_fails_is_not_mistaken_for_an_unreachable_database(
+        database: Database) -> None:
+    @db_api.reachable
+    def locked(db: Database) -> None:
+        raise sa.exc.OperationalError('UPDATE services SET report_count = 1', {},
+                                      Exception('database is locked'))
+
+    with pytest.raises(sa.exc.OperationalError):
+        locked(database)
