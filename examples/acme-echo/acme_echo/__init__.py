@@ -1,0 +1,1 @@
+"""acme-echo: an example svcframe plugin that echoes text and counts ticks."""
