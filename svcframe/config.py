@@ -12,6 +12,7 @@ import glob
 import importlib.metadata
 import logging
 import os
+from collections.abc import Iterator
 
 from oslo_config import cfg
 from oslo_config import types
@@ -19,6 +20,7 @@ from oslo_log import log
 
 from svcframe import conf as svcframe_conf
 from svcframe import exception
+from svcframe import logs
 
 PROJECT = 'svcframe'
 # Libraries whose INFO lines say nothing an operator acts on.
@@ -47,6 +49,7 @@ def parse_args(args: list[str], binary: str,
             error.config_file, error.msg) from None
     check_values(conf)
     log.setup(conf, binary)
+    logs.stamp_handlers(binary, conf.host)
     # No log format of svcframe's names the thread, and finding it costs a
     # tenth of a request under eventlet (bench/http_bench.py).
     logging.logThreads = False
@@ -81,13 +84,23 @@ def check_values(conf: cfg.ConfigOpts) -> None:
 
     Call again after importing plugins, whose options register late.
     """
+    for error in _invalid_values(conf):
+        raise error
+
+
+def invalid_values(conf: cfg.ConfigOpts) -> list[exception.InvalidOptionValue]:
+    """Every registered option whose configured value is not valid."""
+    return list(_invalid_values(conf))
+
+
+def _invalid_values(conf: cfg.ConfigOpts) -> Iterator[exception.InvalidOptionValue]:
     for group_name, group in _groups(conf):
         for name in list(group):
             try:
                 group[name]
             except (cfg.ConfigFileValueError, cfg.ConfigSourceValueError,
                     ValueError):
-                raise _invalid_value(conf, group_name, name) from None
+                yield _invalid_value(conf, group_name, name)
 
 
 def describe_type(opt_type: types.ConfigType) -> str:

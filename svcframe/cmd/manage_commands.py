@@ -11,6 +11,7 @@ from oslo_config import cfg
 from oslo_db import exception as db_exception
 
 from svcframe import config
+from svcframe import config_check as svcframe_config_check
 from svcframe import exception
 from svcframe import exit_codes
 from svcframe import servicegroup
@@ -45,6 +46,11 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                             help='clear the mark; the heartbeats decide again')
     service.add_parser('delete', help='remove a service record').add_argument(
         'id', type=int)
+
+    config_commands = subparsers.add_parser(
+        'config', help='the configuration files').add_subparsers(dest='action', required=True)
+    config_commands.add_parser(
+        'check', help='report unknown options and invalid values in the config files')
 
 
 CATEGORY = cfg.SubCommandOpt('category', title='Commands', handler=add_parsers)
@@ -100,6 +106,22 @@ def service_delete(conf: cfg.ConfigOpts, database: Database) -> int:
     return exit_codes.OK
 
 
+def config_check(conf: cfg.ConfigOpts, database: Database) -> int:
+    files = svcframe_config_check.config_files(conf)
+    if not files:
+        return _fail(exception.ConfigError(
+            'no config file to check: name one with --config-file or --config-dir'),
+            exit_codes.CONFIG_ERROR)
+    problems = svcframe_config_check.check(conf)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print('%d problem(s) in %s' % (len(problems), ', '.join(files)), file=sys.stderr)
+        return exit_codes.CONFIG_ERROR
+    print('no problems in %s' % ', '.join(files))
+    return exit_codes.OK
+
+
 COMMANDS: dict[tuple[str, str], Callable[[cfg.ConfigOpts, Database], int]] = {
     ('db', 'sync'): db_sync,
     ('db', 'version'): db_version,
@@ -108,6 +130,7 @@ COMMANDS: dict[tuple[str, str], Callable[[cfg.ConfigOpts, Database], int]] = {
     ('service', 'disable'): service_disable,
     ('service', 'force-down'): service_force_down,
     ('service', 'delete'): service_delete,
+    ('config', 'check'): config_check,
 }
 
 
@@ -116,6 +139,10 @@ def run(args: list[str], conf: cfg.ConfigOpts | None = None) -> int:
     conf.register_cli_opt(CATEGORY)
     try:
         config.parse_args(args, 'svcframe-manage', conf)
+    except exception.InvalidOptionValue as error:
+        # config check reports this value with every other problem.
+        if not _checking_config(conf):
+            return _fail(error, exit_codes.CONFIG_ERROR)
     except exception.ConfigError as error:
         return _fail(error, exit_codes.CONFIG_ERROR)
     database = Database(conf)
@@ -130,6 +157,10 @@ def run(args: list[str], conf: cfg.ConfigOpts | None = None) -> int:
         return _fail(error, exit_codes.CONFIG_ERROR)
     finally:
         database.close()
+
+
+def _checking_config(conf: cfg.ConfigOpts) -> bool:
+    return (conf.category.name, conf.category.action) == ('config', 'check')
 
 
 def _fail(error: Exception, code: int) -> int:

@@ -11,6 +11,15 @@ from __future__ import annotations
 from oslo_config import cfg
 
 from svcframe.conf import GROUP_MODULES
+from svcframe.conf import log
+from svcframe.conf import messaging
+
+
+def set_library_defaults() -> None:
+    """The ``oslo.config.opts.defaults`` entry point: svcframe's defaults for
+    the libraries' options, so that the sample config shows them."""
+    messaging.set_library_defaults()
+    log.set_library_defaults()
 
 
 def list_opts() -> list[tuple[str | cfg.OptGroup, list[cfg.Opt]]]:

@@ -10,10 +10,12 @@ minute.
 Signal table, for a single process and for each worker (runner.py):
     SIGTERM, SIGINT  stop gracefully within graceful_shutdown_timeout, exit 0
     SIGHUP           reload config files (mutable options change), reset()
+    SIGUSR2          write a Guru Meditation Report (reports.py), keep running
 For the supervisor of several workers (supervisor.py):
     SIGTERM, SIGINT  SIGTERM every worker, wait for them, exit 0
     SIGHUP           reload config files, forward SIGHUP to every worker
     SIGCHLD          reap workers and start a new one for each that died
+    SIGUSR2          write the supervisor's report, forward SIGUSR2 to every worker
 
 The launcher knows nothing of configuration files: it is handed
 ``reload_config``, a callable that re-reads them, the way oslo.service's

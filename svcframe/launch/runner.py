@@ -13,6 +13,7 @@ from oslo_service import systemd
 
 from svcframe import exception
 from svcframe import exit_codes
+from svcframe.launch import reports
 from svcframe.launch.signal_pipe import SignalPipe
 from svcframe.service import Service
 
@@ -56,6 +57,7 @@ class ServiceRunner:
             signal.SIGTERM: self.handle_term,
             signal.SIGINT: self.handle_term,
             signal.SIGHUP: self.handle_hup,
+            signal.SIGUSR2: self.handle_usr2,
         }
 
     def run(self, on_ready: Callable[[], None] = systemd.notify_once) -> int:
@@ -122,6 +124,8 @@ class ServiceRunner:
                 if signal.SIGHUP in received:
                     # Applied now; the service is reset once it has started.
                     reloaded = reload_or_log(self.reload_config) or reloaded
+                if signal.SIGUSR2 in received:
+                    self.handle_usr2()  # most useful when start() hangs
         finally:
             os.close(done_fd)
         if failure:
@@ -145,6 +149,9 @@ class ServiceRunner:
     def handle_hup(self) -> None:
         if reload_or_log(self.reload_config):
             self.service.reset()
+
+    def handle_usr2(self) -> None:
+        reports.write_report(self.conf, self.service.binary)
 
     def _stop(self) -> int:
         timeout = self.conf.graceful_shutdown_timeout

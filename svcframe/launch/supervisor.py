@@ -16,6 +16,7 @@ from oslo_service import systemd
 
 from svcframe import exception
 from svcframe import exit_codes
+from svcframe.launch import reports
 from svcframe.launch.runner import ReloadConfig, ServiceRunner, reload_or_log
 from svcframe.launch.signal_pipe import SignalPipe
 from svcframe.service import Service
@@ -53,6 +54,7 @@ class WorkerSupervisor:
             signal.SIGINT: self.handle_term,
             signal.SIGHUP: self.handle_hup,
             signal.SIGCHLD: self.handle_chld,
+            signal.SIGUSR2: self.handle_usr2,
         }
 
     def run(self) -> int:
@@ -96,6 +98,11 @@ class WorkerSupervisor:
     def handle_hup(self) -> None:
         if reload_or_log(self.reload_config):
             self._signal_workers(signal.SIGHUP)
+
+    def handle_usr2(self) -> None:
+        """A report from the supervisor, then one from each worker."""
+        reports.write_report(self.conf, self.service.binary)
+        self._signal_workers(signal.SIGUSR2)
 
     def handle_chld(self) -> None:
         exited = []

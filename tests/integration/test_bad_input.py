@@ -130,3 +130,38 @@ def test_plugin_reinstalled_with_a_new_entry_point_is_found_at_once(
 
     init = wait_until(lambda: services.events.of('init_host'), what='init_host')
     assert init[0][0] == compute.pid
+
+
+def test_config_check_reports_every_problem_of_a_file_at_once(services: ServiceRunner) -> None:
+    services.write_config('[DEFAULT]\ncompute_manager = recorder\nreport_intervall = 5\n'
+                          '[api]\nport = notaport\n'
+                          '[recorder]\ngreeting = hi\ncleanup_seconds = soon\n'
+                          '[oslo_messaging_rabbit]\nheartbeat_timeout_threshold = 30\n'
+                          '[nosuchgroup]\nx = 1\n')
+
+    result = services.run('svcframe-manage', 'config', 'check')
+
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    path = str(services.config_path)
+    assert lines == [
+        "%s: [DEFAULT] report_intervall: unknown option (did you mean report_interval?)" % path,
+        '%s: [nosuchgroup] x: unknown option' % path,
+        "[api] port = 'notaport' is not valid (from %s): must be an integer from 0 to 65535"
+        % path,
+        "[recorder] cleanup_seconds = 'soon' is not valid (from %s): must be a number >= 0" % path,
+        '4 problem(s) in %s' % path,
+    ]
+
+
+def test_config_check_passes_a_good_file(services: ServiceRunner) -> None:
+    # Options of svcframe, of a plugin, and of libraries not loaded until a
+    # service starts (the broker driver's).
+    services.write_config('[DEFAULT]\ncompute_manager = recorder\nreport_interval = 5\n'
+                          '[recorder]\ngreeting = hi\n'
+                          '[oslo_messaging_rabbit]\nheartbeat_timeout_threshold = 30\n')
+
+    result = services.run('svcframe-manage', 'config', 'check')
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == 'no problems in %s' % services.config_path

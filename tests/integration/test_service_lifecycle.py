@@ -217,3 +217,43 @@ def test_scheduler_honours_its_own_workers_option(services: ServiceRunner) -> No
     assert {args[0] for _, _, args in inits} == {'scheduler'}
     scheduler.send(signal.SIGTERM)
     assert scheduler.wait(timeout=10) == 0
+
+
+def test_sigusr2_writes_a_report_and_the_service_keeps_running(
+        services: ServiceRunner) -> None:
+    services.write_config(RECORDER)
+    compute = services.start('svcframe-compute')
+    wait_until(lambda: services.events.of('init_host'), what='init_host')
+
+    compute.send(signal.SIGUSR2)
+
+    report = wait_until(lambda: 'Configuration' in compute.stderr and compute.stderr,
+                        what='a Guru Meditation Report on stderr')
+    assert 'Guru Meditation' in report
+    assert 'Green Threads' in report
+    assert 'compute_manager = recorder' in report  # the configuration in effect
+    assert compute.running()
+    ticks = len(services.events.of('tick'))
+    assert wait_until(lambda: len(services.events.of('tick')) > ticks,
+                      what='periodic ticks after the report')
+    compute.send(signal.SIGTERM)
+    assert compute.wait() == 0
+
+
+def test_sigusr2_to_a_supervisor_reaches_every_worker(services: ServiceRunner,
+                                                      tmp_path) -> None:
+    report_dir = tmp_path / 'reports'
+    report_dir.mkdir()
+    services.write_config(RECORDER + '[conductor]\nworkers = 2\n'
+                          '[oslo_reports]\nlog_dir = %s\n' % report_dir)
+    conductor = services.start('svcframe-conductor')
+    workers = {pid for pid, _, _ in inits_of(services, 2)}
+
+    conductor.send(signal.SIGUSR2)
+
+    reports = wait_until(lambda: len(list(report_dir.iterdir())) == 3 and
+                         list(report_dir.iterdir()), what='three reports')
+    assert {path.name.split('_gurumeditation_')[0] for path in reports} == {
+        'svcframe-conductor.%d' % pid for pid in workers | {conductor.pid}}
+    assert conductor.children() == workers  # nobody restarted
+    assert conductor.running()

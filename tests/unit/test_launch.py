@@ -182,3 +182,39 @@ def test_sighup_while_starting_reloads_at_once_and_resets_once_started(
     assert code == exit_codes.OK
     assert service.calls == ['start', 'reloaded while starting', 'reset', 'ready',
                              'stop', 'wait']
+
+
+def test_runner_writes_a_report_on_usr2_and_keeps_running(
+        conf: cfg.ConfigOpts, tmp_path) -> None:
+    conf.set_override('log_dir', str(tmp_path), group='oslo_reports')
+    service = FakeService()
+
+    sender = send_later(signal.SIGUSR2, signal.SIGTERM)
+    code = ServiceRunner(service, conf, lambda: None).run(on_ready=lambda: None)
+    sender.join()
+
+    assert code == exit_codes.OK
+    assert service.calls == ['start', 'stop', 'wait']  # not stopped by the report
+    [report] = list(tmp_path.iterdir())
+    assert report.name.startswith('svcframe-fake.%d_gurumeditation_' % os.getpid())
+    text = report.read_text()
+    sections = [line.strip('= ') for line in text.splitlines() if line.startswith('==== ')]
+    assert sections == ['Guru Meditation', 'Package', 'Threads', 'Green Threads',
+                        'Processes', 'Configuration']
+    assert 'product = svcframe' in text
+
+
+def test_runner_writes_a_report_while_start_still_blocks(
+        conf: cfg.ConfigOpts, tmp_path) -> None:
+    conf.set_override('log_dir', str(tmp_path), group='oslo_reports')
+    service = FakeService(block_start=True)
+
+    sender = send_later(signal.SIGUSR2, signal.SIGTERM)
+    code = ServiceRunner(service, conf, lambda: None).run(on_ready=lambda: None)
+    sender.join()
+    service.start_may_finish.set()
+
+    assert code == exit_codes.OK
+    [report] = list(tmp_path.iterdir())
+    # The stack of the thread stuck in start() is in it.
+    assert 'start_may_finish.wait' in report.read_text()

@@ -1,0 +1,45 @@
+"""Every log line names the binary and the host that wrote it.
+
+With four binaries on many hosts feeding one log store, a line that says
+only its process id is hard to place. svcframe's default formats
+(svcframe/conf/log.py) add ``%(binary)s %(host)s`` after the level; a filter
+on every root handler sets both on each record, and lists them in
+``extra_keys``, which oslo.log's JSON formatter (``[DEFAULT] use_json =
+True``) copies into each line's ``extra``.
+The request id is oslo.log's own ``%(request_id)s``: the context travels with
+every RPC message, so the conductor, scheduler and compute lines of one API
+request carry the id that request's response had.
+"""
+
+from __future__ import annotations
+
+import logging
+
+IDENTITY_KEYS = ('binary', 'host')
+
+
+class ServiceIdentity(logging.Filter):
+    """Stamps each record with the binary and host of this process."""
+
+    def __init__(self, binary: str, host: str) -> None:
+        super().__init__()
+        self.binary = binary
+        self.host = host
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.binary = self.binary
+        record.host = self.host
+        keys = getattr(record, 'extra_keys', None)
+        if keys is None:
+            record.extra_keys = list(IDENTITY_KEYS)
+        elif 'binary' not in keys:
+            record.extra_keys = [*keys, *IDENTITY_KEYS]
+        return True
+
+
+def stamp_handlers(binary: str, host: str) -> None:
+    """Add the filter to every handler oslo.log set up on the root logger."""
+    identity = ServiceIdentity(binary, host)
+    for handler in logging.getLogger().handlers:
+        handler.filters = [f for f in handler.filters if not isinstance(f, ServiceIdentity)]
+        handler.addFilter(identity)
