@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import oslo_messaging as messaging
 import routes
 import webob
 import webob.exc
@@ -22,17 +23,22 @@ from oslo_log import log as logging
 from oslo_policy import policy as oslo_policy
 
 from svcframe import exception
+from svcframe import rpc
 
 from svcframe.api import errors
 from svcframe.api import policy
 from svcframe.api import versions
 from svcframe.api.controller import Controller
+from svcframe.api.instances import InstancesController
 from svcframe.api.services import ServicesController
 from svcframe.db.api import Database
+from svcframe.rpcapi.conductor import ConductorAPI
 
 LOG = logging.getLogger(__name__)
 
 METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE')
+# Looked up on every response; building an HTTPStatus each time costs more.
+REASONS = {status.value: status.phrase for status in http.HTTPStatus}
 
 
 class Router:
@@ -45,6 +51,10 @@ class Router:
         # Routes keeps route arguments as strings, so controllers are looked
         # up by a name.
         self._controllers: dict[str, Controller] = {}
+        # (path, method) -> handler, for routes without variables: an exact
+        # lookup costs a fraction of the mapper's walk over every route.
+        self._static: dict[tuple[str, str], Callable[..., Any]] = {}
+        self._variable_depths: set[int] = set()
         self.add_routes()
 
     @classmethod
@@ -59,6 +69,15 @@ class Router:
                 methods: tuple[str, ...]) -> None:
         name = '%s-%d' % (type(controller).__name__, id(controller))
         self._controllers[name] = controller
+        # In the mapper a route connected earlier wins. A route with a
+        # variable ({id} matches one segment) could match any path of its
+        # depth, so later static paths of that depth are left to the mapper.
+        depth = path.strip('/').count('/')
+        if '{' in path:
+            self._variable_depths.add(depth)
+        elif depth not in self._variable_depths:
+            for method in methods:
+                self._static.setdefault((path, method), getattr(controller, action))
         self.mapper.connect(None, path, controller=name, action=action,
                             conditions={'method': list(methods)})
 
@@ -77,7 +96,7 @@ class Router:
         if isinstance(result, webob.Response):
             return result(environ, start_response)
         status, document = result if isinstance(result, tuple) else (200, result)
-        reason = http.HTTPStatus(status).phrase
+        reason = REASONS[status]
         if document is None:
             start_response('%d %s' % (status, reason), [('Content-Length', '0')])
             return [b'']
@@ -90,6 +109,9 @@ class Router:
         return [body]
 
     def _dispatch(self, req: webob.Request) -> Any:
+        handler = self._static.get((req.path_info, req.method))
+        if handler is not None:
+            return handler(req)
         match = self.mapper.match(environ=req.environ)
         if match is None:
             allowed = self._allowed_methods(req)
@@ -133,10 +155,28 @@ class APIRouter(Router):
     """The /v1 API."""
 
     def __init__(self, conf: cfg.ConfigOpts, enforcer: oslo_policy.Enforcer,
-                 database: Database | None = None) -> None:
+                 database: Database | None = None,
+                 transport: messaging.Transport | None = None,
+                 conductor: ConductorAPI | None = None) -> None:
         # Connects on the first query, in the worker that serves it.
         self.database = database or Database(conf)
+        # Likewise the RPC transport: from [DEFAULT] transport_url on the
+        # first cast, unless one is handed in (services in one process).
+        self.transport = transport
+        self._conductor = conductor
         super().__init__(conf, enforcer)
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        # svcframe-all hands in the transport its four services share.
+        if self.transport is None:
+            self.transport = environ.get(rpc.ENVIRON_TRANSPORT)
+        return super().__call__(environ, start_response)
+
+    def conductor(self) -> ConductorAPI:
+        if self._conductor is None:
+            self.transport = self.transport or rpc.create_transport(self.conf)
+            self._conductor = ConductorAPI(self.transport, self.conf)
+        return self._conductor
 
     def add_routes(self) -> None:
         versions_controller = VersionsController(self.conf, self.enforcer)
@@ -146,3 +186,9 @@ class APIRouter(Router):
         self.connect('/services', services, 'index', ('GET',))
         self.connect('/services/{service_id}', services, 'update', ('PUT',))
         self.connect('/services/{service_id}', services, 'delete', ('DELETE',))
+        instances = InstancesController(self.conf, self.enforcer, self.database,
+                                        self.conductor)
+        self.connect('/instances', instances, 'index', ('GET',))
+        self.connect('/instances', instances, 'create', ('POST',))
+        self.connect('/instances/{instance_id}', instances, 'show', ('GET',))
+        self.connect('/instances/{instance_id}', instances, 'delete', ('DELETE',))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import io
 import json
 import logging as std_logging
 import socket
@@ -29,6 +28,7 @@ from oslo_log import log as logging
 
 from svcframe import exception
 from svcframe.wsgi import headers as wsgi_headers
+from svcframe.wsgi import request_line as wsgi_request_line
 
 LOG = logging.getLogger(__name__)
 ACCESS_LOGGER_NAME = 'svcframe.wsgi.access'
@@ -117,6 +117,11 @@ class AccessLog:
 class HttpProtocol(eventlet.wsgi.HttpProtocol):
     """eventlet's protocol, with JSON errors and idle-time tracking."""
 
+    # The Server header of the protocol's own error answers; the default
+    # names the Python version, which is nobody's business.
+    server_version = 'svcframe'
+    sys_version = ''
+
     def log_message(self, format: str, *args: object) -> None:
         # Requests the protocol rejects itself (bad request line, ...); the
         # standard library would print these on stderr.
@@ -130,18 +135,25 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
         super().handle_one_request()
 
     def parse_request(self) -> bool:
-        """The standard library's request line parsing, svcframe's header reader."""
-        header_reader = self.rfile
-        # The standard library reads the header block after the request line;
-        # it is handed an empty block, and the real one is read below.
-        self.rfile = io.BytesIO(b'\r\n')
+        """Read the request line and headers; False once an error is sent.
+
+        Sets what ``http.server.BaseHTTPRequestHandler.parse_request`` sets,
+        through svcframe's own parsers (request_line.py, headers.py).
+        """
+        self.command = None
+        self.request_version = self.default_request_version
+        self.close_connection = True
+        self.requestline = str(self.raw_requestline, 'iso-8859-1').rstrip('\r\n')
+        if not self.requestline.strip():
+            return False  # a stray blank line: close without an answer, as http.server does
         try:
-            if not super().parse_request():
-                return False
-        finally:
-            self.rfile = header_reader
+            line = wsgi_request_line.parse(self.requestline)
+        except wsgi_request_line.BadRequestLine as error:
+            self.send_error(error.status, str(error))
+            return False
+        self.command, self.path, self.request_version = line.method, line.path, line.version
         try:
-            self.headers = wsgi_headers.read_headers(header_reader)
+            self.headers = wsgi_headers.read_headers(self.rfile)
         except wsgi_headers.TooManyHeaders as error:
             self.send_error(431, 'Too many headers', str(error))
             return False
@@ -149,10 +161,9 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
             self.send_error(400, str(error))
             return False
         connection = self.headers.get('Connection', '').lower()
-        if connection == 'close':
-            self.close_connection = True
-        elif connection == 'keep-alive' and self.protocol_version >= 'HTTP/1.1':
-            self.close_connection = False
+        self.close_connection = not (
+            connection != 'close'
+            and (line.keep_alive or connection == 'keep-alive'))
         # No Expect: 100-continue step here: eventlet answers it itself, once
         # the application reads the body.
         return True

@@ -111,3 +111,40 @@ def test_http_error_raised_by_a_controller_is_json(router: WidgetRouter) -> None
 
     assert response.status_code == 409
     assert response.json['error']['message'] == 'widget w7 is busy'
+
+
+class ShadowRouter(APIRouter):
+    """A static path connected after a variable one of the same depth."""
+
+    def add_routes(self) -> None:
+        widgets = WidgetController(self.conf, self.enforcer)
+        self.connect('/gadgets/{widget_id}', widgets, 'show', ('GET',))
+        self.connect('/gadgets/special', widgets, 'create', ('GET',))
+        self.connect('/gadgets', widgets, 'create', ('POST',))
+
+
+@pytest.mark.parametrize('method, path', [
+    ('GET', '/gadgets/special'), ('POST', '/gadgets'),
+    ('GET', '/gadgets'), ('GET', '/'), ('GET', '')])
+def test_the_exact_path_lookup_answers_as_the_route_mapper_does(
+        conf: cfg.ConfigOpts, method: str, path: str) -> None:
+    fast = ShadowRouter(conf, policy.make_enforcer(conf))
+    mapper_only = ShadowRouter(conf, policy.make_enforcer(conf))
+    mapper_only._static.clear()
+
+    def answer(router: APIRouter) -> tuple[int, bytes]:
+        response = webob.Request.blank(path, method=method,
+                                       body=b'{"widget": {}}').get_response(router)
+        return response.status_int, response.body
+
+    assert answer(fast) == answer(mapper_only)
+
+
+def test_static_and_variable_routes_both_dispatch(conf: cfg.ConfigOpts) -> None:
+    router = ShadowRouter(conf, policy.make_enforcer(conf))
+    created = webob.Request.blank('/gadgets', method='POST',
+                                  body=b'{"widget": {"name": "w"}}').get_response(router)
+    assert (created.status_int, created.json) == (202, {'widget': {'name': 'w'}})
+    wrong_method = webob.Request.blank('/gadgets', method='GET').get_response(router)
+    assert wrong_method.status_int == 405
+    assert wrong_method.headers['Allow'] == 'POST'
