@@ -8,12 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 import sqlalchemy
@@ -21,13 +19,14 @@ from oslo_config import cfg
 
 from svcframe import conf as svcframe_conf
 from svcframe.db.api import Database
+# Re-exported: the integration tests import it from here.
+from svcframe.testing.polling import wait_until  # noqa: F401
 
 from tests.real_servers import service_url
 
 BIN_DIR = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_SOURCE = Path(__file__).parent / 'plugin'
-T = TypeVar('T')
 
 
 def script(name: str) -> str:
@@ -41,19 +40,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
         return probe.getsockname()[1]
-
-
-def wait_until(condition: Callable[[], T], timeout: float = 15.0,
-               what: str = 'condition') -> T:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('timed out waiting for %s' % what)
-        time.sleep(0.05)
 
 
 def install_plugin(source: Path, target: Path, setup_cfg: str | None = None) -> None:
