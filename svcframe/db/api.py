@@ -217,4 +217,8 @@ def _sqlite_pragmas(connection: Any, record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute('PRAGMA journal_mode=WAL')
     cursor.execute('PRAGMA busy_timeout=%d' % SQLITE_BUSY_TIMEOUT_MS)
+    # With WAL, NORMAL syncs at checkpoints rather than on every commit: a
+    # crash of the process loses nothing, a power cut at most the last
+    # commits, and the file is never corrupted (sqlite.org/wal.html).
+    cursor.execute('PRAGMA synchronous=NORMAL')
     cursor.close()
