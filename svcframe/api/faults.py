@@ -42,7 +42,8 @@ class FaultWrapper(middleware.Middleware):
             return errors.from_http_exception(error)(environ, start_response)
         except Exception:
             LOG.exception('Request %s %s failed (request id %s)',
-                          environ.get('REQUEST_METHOD'), environ.get('PATH_INFO'),
+                          environ.get('REQUEST_METHOD'),
+                          environ.get('SCRIPT_NAME', '') + environ.get('PATH_INFO', ''),
                           environ.get('openstack.request_id'))
             response = errors.error_response(
                 500, 'The server failed to handle the request; its log has '

@@ -45,9 +45,9 @@ class InstancesController(Controller):
     def index(self, req: webob.Request) -> dict[str, Any]:
         self.authorize(req, 'instances:index')
         context = self.context(req)
-        project_id = None if policy.is_admin(self.enforcer, context) else context.project_id
-        return {'instances': [_view(row) for row in
-                              instances.get_all(self.database, project_id=project_id)]}
+        rows = instances.get_all(self.database, project_id=context.project_id,
+                                 every_project=policy.is_admin(self.enforcer, context))
+        return {'instances': [_view(row) for row in rows]}
 
     def show(self, req: webob.Request, instance_id: str) -> dict[str, Any]:
         record = instances.get(self.database, instance_id)

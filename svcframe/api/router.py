@@ -92,7 +92,7 @@ class Router:
         except (exception.DatabaseUnavailable, db_exception.DBConnectionError) as error:
             LOG.error('%s %s: %s', req.method, req.path, error)
             result = errors.error_response(
-                503, 'The service registry is unreachable; try again later.')
+                503, 'The database is unreachable; try again later.')
         if isinstance(result, webob.Response):
             return result(environ, start_response)
         status, document = result if isinstance(result, tuple) else (200, result)

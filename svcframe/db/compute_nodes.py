@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from svcframe.db import models
-from svcframe.db.api import Database
+from svcframe.db.api import Database, reachable
 from svcframe.db.instances import COMPUTE_BINARY, NODES, SERVICES
 
 
+@reachable
 def report(database: Database, host: str, vcpus: int, memory_mb: int) -> None:
     """Record the totals ``host`` reports; usage stays as claims left it."""
     now = models.utcnow()
@@ -27,12 +28,14 @@ def report(database: Database, host: str, vcpus: int, memory_mb: int) -> None:
         report(database, host, vcpus, memory_mb)
 
 
+@reachable
 def get(database: Database, host: str) -> sa.Row | None:
     with database.engine.connect() as connection:
         return connection.execute(
             sa.select(NODES).where(NODES.c.host == host, NODES.c.deleted == 0)).first()
 
 
+@reachable
 def host_states(database: Database) -> list[sa.Row]:
     """Every compute host with a record and a registered compute service:
     its capacity and usage, and its service's disabled, forced_down and

@@ -18,7 +18,7 @@ from oslo_utils import uuidutils
 
 from svcframe import exception
 from svcframe.db import models
-from svcframe.db.api import Database
+from svcframe.db.api import Database, reachable
 
 INSTANCES = models.Instance.__table__
 NODES = models.ComputeNode.__table__
@@ -32,6 +32,7 @@ ERROR = 'error'
 STATES = (BUILDING, ACTIVE, DELETING, ERROR)
 
 
+@reachable
 def create(database: Database, name: str, vcpus: int, memory_mb: int,
            project_id: str | None, user_id: str | None) -> types.SimpleNamespace:
     """A new instance record in state ``building``, as stored (without
@@ -45,6 +46,7 @@ def create(database: Database, name: str, vcpus: int, memory_mb: int,
     return types.SimpleNamespace(id=inserted.inserted_primary_key[0], **values)
 
 
+@reachable
 def get(database: Database, uuid: str) -> sa.Row:
     with database.engine.connect() as connection:
         row = connection.execute(_live().where(INSTANCES.c.uuid == uuid)).first()
@@ -53,15 +55,20 @@ def get(database: Database, uuid: str) -> sa.Row:
     return row
 
 
-def get_all(database: Database, project_id: str | None = None) -> list[sa.Row]:
-    """Every live instance, or those of one project, oldest first."""
+@reachable
+def get_all(database: Database, project_id: str | None = None,
+            every_project: bool = True) -> list[sa.Row]:
+    """Every live instance, oldest first; without ``every_project``, only
+    those of ``project_id`` (None: those created with no project)."""
     query = _live().order_by(INSTANCES.c.id)
-    if project_id is not None:
-        query = query.where(INSTANCES.c.project_id == project_id)
+    if not every_project:
+        query = query.where(INSTANCES.c.project_id.is_(None) if project_id is None
+                            else INSTANCES.c.project_id == project_id)
     with database.engine.connect() as connection:
         return list(connection.execute(query))
 
 
+@reachable
 def update(database: Database, uuid: str, values: dict[str, Any],
            states: tuple[str, ...] | None = None, host: str | None = None) -> bool:
     """Set ``values``; only while the instance is in one of ``states`` (and
@@ -76,6 +83,7 @@ def update(database: Database, uuid: str, values: dict[str, Any],
         return connection.execute(query).rowcount > 0
 
 
+@reachable
 def claim(database: Database, uuid: str, host: str, vcpus: int, memory_mb: int,
           up_since: datetime.datetime) -> bool:
     """Place a building instance on ``host`` if the host has room for it.
@@ -109,6 +117,7 @@ def claim(database: Database, uuid: str, host: str, vcpus: int, memory_mb: int,
     return True
 
 
+@reachable
 def unclaim(database: Database, uuid: str, host: str, values: dict[str, Any]) -> bool:
     """Take a building instance off ``host``, free its claim and set ``values``.
 
@@ -129,6 +138,7 @@ def unclaim(database: Database, uuid: str, host: str, values: dict[str, Any]) ->
     return True
 
 
+@reachable
 def destroy(database: Database, uuid: str) -> sa.Row | None:
     """Soft-delete a record in state ``deleting`` and free what it holds.
 

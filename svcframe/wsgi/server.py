@@ -168,6 +168,13 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
         # the application reads the body.
         return True
 
+    def get_environ(self) -> dict:
+        environ = super().get_environ()
+        # eventlet's wsgi.input ends where the body ends, chunked or not;
+        # without this flag webob reads a chunked body as empty.
+        environ['wsgi.input_terminated'] = True
+        return environ
+
     def send_error(self, code: int, message: str | None = None,
                    explain: str | None = None) -> None:
         """Answer a request the protocol itself rejects (bad request line, ...)."""

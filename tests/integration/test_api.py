@@ -221,6 +221,23 @@ def test_every_bad_request_gets_its_answer_and_the_server_keeps_serving(
     json_error(body, 413)
     still_serving()
 
+    # A chunked body is read (and limited) like one with a Content-Length.
+    def chunked_put(payload: bytes) -> tuple[bytes, dict]:
+        chunks = b''.join(b'%x\r\n%s\r\n' % (len(payload[i:i + 300]), payload[i:i + 300])
+                          for i in range(0, len(payload), 300))
+        reply = raw_exchange(port, b'PUT /v1/services/1 HTTP/1.1\r\nHost: x\r\n'
+                             b'Connection: close\r\nContent-Type: application/json\r\n'
+                             b'Transfer-Encoding: chunked\r\n\r\n' + chunks + b'0\r\n\r\n')
+        head, body = reply.split(b'\r\n\r\n', 1)
+        return head.split(b'\r\n', 1)[0], json.loads(body)
+
+    status_line, document = chunked_put(b'{"bogus": true}')
+    assert status_line.endswith(b'400 Bad Request')
+    assert 'bogus' in document['error']['message']  # the body was read
+    status_line, document = chunked_put(b'{"status": "%s"}' % (b'x' * 2000))
+    assert status_line.endswith(b'413 Request Entity Too Large'), document
+    still_serving()
+
     status, headers, body = get(port, '/v1/nowhere')
     assert status == 404
     assert 'x-openstack-request-id' in headers

@@ -102,6 +102,8 @@ def test_a_project_sees_its_own_and_an_admin_sees_all(api: APIRouter) -> None:
     assert call(api, 'GET', '/instances/%s' % theirs['id'], project='p1').status_int == 403
     assert call(api, 'DELETE', '/instances/%s' % theirs['id'], project='p1').status_int == 403
     assert call(api, 'GET', '/instances/%s' % theirs['id'], admin=True).status_int == 200
+    # A caller without a project is not an admin: it sees none of these.
+    assert call(api, 'GET', '/instances', project=None).json['instances'] == []
 
 
 def test_delete_marks_deleting_and_casts_once(api: APIRouter, conductor: FakeConductor,

@@ -139,5 +139,8 @@ def test_list_by_project(database: Database) -> None:
     mine = instances.create(database, 'a', 1, 1, 'p1', 'u').uuid
     instances.create(database, 'b', 1, 1, 'p2', 'u')
 
-    assert [row.uuid for row in instances.get_all(database, project_id='p1')] == [mine]
+    assert [row.uuid for row in instances.get_all(database, project_id='p1',
+                                                  every_project=False)] == [mine]
+    # A caller with no project owns only what was created with none.
+    assert instances.get_all(database, project_id=None, every_project=False) == []
     assert len(instances.get_all(database)) == 2
