@@ -5,8 +5,9 @@ An instance's life: the API records it ``building`` and casts
 claims room on the first that still has it (one conditional UPDATE), then
 casts the build to that host. Compute answers ``build_finished``: the record
 goes ``active``, or the claim is freed and the next host is tried until
-``[scheduler] max_attempts`` hosts have failed. Deleting goes through the
-host the same way and frees the claim when the record goes.
+``[scheduler] max_attempts`` hosts have failed; a build on a host that went
+down is ended by a periodic task. Deleting goes through the host the same
+way and frees the claim when the record goes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import oslo_messaging as messaging
 from oslo_log import log as logging
+from oslo_service import periodic_task
 
 from svcframe import context as svcframe_context
 from svcframe import exception
@@ -37,6 +39,9 @@ Context = svcframe_context.RequestContext
 # host states, so builds holding every executor thread would leave none to
 # answer it (nor the heartbeats).
 SCHEDULING_THREADS = 32
+# How often builds on hosts that went down are looked for; a host counts as
+# down only after [DEFAULT] service_down_time anyway.
+LOST_BUILD_CHECK_SECONDS = 10
 
 
 class ConductorManager(manager.Manager):
@@ -162,6 +167,22 @@ class ConductorManager(manager.Manager):
     def compute_node_report(self, context: Context, host: str, vcpus: int,
                             memory_mb: int) -> None:
         compute_nodes.report(self.database, host, vcpus, memory_mb)
+
+    @periodic_task.periodic_task(spacing=LOST_BUILD_CHECK_SECONDS)
+    def fail_builds_on_lost_hosts(self, context: Context) -> None:
+        """End the builds whose compute host went down: none would ever finish.
+
+        The claim is freed. Should the host come back and report the build,
+        build_finished() finds the instance no longer building there and
+        has the host tear it down.
+        """
+        up_since = servicegroup.up_cutoff(self.conf)
+        for row in instances.building_on_lost_hosts(self.database, up_since):
+            fault = ('Compute host %s went down during the build ([DEFAULT] '
+                     'service_down_time = %d s).' % (row.host, self.conf.service_down_time))
+            if instances.unclaim(self.database, row.uuid, row.host,
+                                 {'state': instances.ERROR, 'fault': fault}):
+                LOG.warning('Instance %s failed: %s', row.uuid, fault)
 
     # From the scheduler.
 

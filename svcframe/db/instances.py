@@ -160,6 +160,22 @@ def destroy(database: Database, uuid: str) -> sa.Row | None:
     return row
 
 
+@reachable
+def building_on_lost_hosts(database: Database, up_since: datetime.datetime) -> list[sa.Row]:
+    """Instances placed on a host whose compute service is down or gone.
+
+    Their build will never be reported: the host is not there to report it.
+    """
+    alive = sa.exists().where(
+        SERVICES.c.host == INSTANCES.c.host, SERVICES.c.binary == COMPUTE_BINARY,
+        SERVICES.c.deleted == 0, SERVICES.c.forced_down.is_(False),
+        SERVICES.c.last_seen_up >= up_since)
+    query = _live().where(INSTANCES.c.state == BUILDING, INSTANCES.c.host.is_not(None),
+                          ~alive).order_by(INSTANCES.c.id)
+    with database.engine.connect() as connection:
+        return list(connection.execute(query))
+
+
 def _release(connection: sa.Connection, host: str, vcpus: int, memory_mb: int) -> None:
     # Exactly once per claim (see destroy() and unclaim()), so never below 0.
     connection.execute(

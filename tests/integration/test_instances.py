@@ -185,6 +185,23 @@ def test_disabled_and_dead_hosts_get_no_new_instances(
 
 
 @ON_POSTGRESQL
+def test_a_build_on_a_compute_killed_mid_build_ends_in_error_and_frees_its_claim(
+        make_cloud) -> None:
+    # Builds take a minute, so the instance is still building when its host dies.
+    cloud = make_cloud(vcpus=4, extra=lambda hosts: 'build_delay = 60\n')
+    instance_id = cloud.create('doomed')
+    host = wait_until(lambda: cloud.instances()[instance_id]['host'],
+                      what='the instance placed on a host')
+    assert cloud.used(host) == (1, SIZE['memory_mb'])
+
+    cloud.computes[host].send(signal.SIGKILL)
+
+    failed = cloud.settled([instance_id], 'error')[instance_id]
+    assert 'Compute host %s went down during the build' % host in failed['fault']
+    assert cloud.used(host) == (0, 0)
+
+
+@ON_POSTGRESQL
 def test_a_plugin_filter_and_driver_place_and_build_instances(
         make_cloud, services: ServiceRunner) -> None:
     """acme_recorder, pip-installed beside svcframe, registers filter ``avoid``

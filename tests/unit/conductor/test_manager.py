@@ -186,3 +186,28 @@ def test_host_states_say_enabled_and_up(conductor: ConductorManager,
     assert (states['node-1']['enabled'], states['node-1']['up']) == (True, True)
     assert (states['node-2']['enabled'], states['node-2']['up']) == (False, False)
     assert states['node-1']['vcpus'] == 2 and states['node-1']['vcpus_used'] == 0
+
+
+def test_a_build_on_a_host_that_went_down_fails_and_frees_its_claim(
+        conductor: ConductorManager, database: Database) -> None:
+    instance = new(database)
+    conductor.build_instance(CTX, instance)
+    host = instances.get(database, instance['uuid']).host
+    assert used(database, host) == 1
+    conductor.fail_builds_on_lost_hosts(CTX)  # the host is up: nothing to do
+    assert instances.get(database, instance['uuid']).state == instances.BUILDING
+
+    service = database.service_get_by_host_and_binary(host, 'svcframe-compute')
+    database.service_update(service.id, {'forced_down': True})
+    conductor.fail_builds_on_lost_hosts(CTX)
+
+    record = instances.get(database, instance['uuid'])
+    assert record.state == instances.ERROR
+    assert 'Compute host %s went down during the build' % host in record.fault
+    assert used(database, host) == 0
+    # The host comes back and reports the build it finished: it is told to
+    # tear it down, and nothing is freed twice.
+    conductor.build_finished(CTX, instance, host, None, [host])
+    assert conductor.compute.casts[-1][:2] == ('terminate', host)
+    assert used(database, host) == 0
+    assert instances.get(database, instance['uuid']).state == instances.ERROR
