@@ -43,3 +43,31 @@ def stamp_handlers(binary: str, host: str) -> None:
     for handler in logging.getLogger().handlers:
         handler.filters = [f for f in handler.filters if not isinstance(f, ServiceIdentity)]
         handler.addFilter(identity)
+
+
+def renew_handler_locks() -> None:
+    """Give this (just forked) process handler locks of its own.
+
+    Under eventlet, oslo.log makes each handler's lock a pipe holding one
+    token. A forked worker inherits the pipe, so every process of a service
+    would share one lock, and a worker killed while it writes a line would
+    take the token with it: the next line of every other process, the
+    supervisor's included, would wait for ever. (Python's at-fork renewal
+    of handler locks does not know oslo.log's lock.)
+    """
+    for handler in _every_handler():
+        inherited = handler.lock
+        handler.createLock()
+        if inherited is not None and hasattr(inherited, 'close'):
+            inherited.close()  # this process's copy of the pipe only
+
+
+def _every_handler() -> list[logging.Handler]:
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)]
+    seen: dict[int, logging.Handler] = {}
+    for logger in loggers:
+        for handler in logger.handlers:
+            seen[id(handler)] = handler
+    return list(seen.values())

@@ -16,6 +16,7 @@ from oslo_service import systemd
 
 from svcframe import exception
 from svcframe import exit_codes
+from svcframe import logs
 from svcframe.launch import reports
 from svcframe.launch.runner import ReloadConfig, ServiceRunner, reload_or_log
 from svcframe.launch.signal_pipe import SignalPipe
@@ -134,6 +135,7 @@ class WorkerSupervisor:
     def _run_worker(self) -> int:
         """The body of a forked worker: never returns into the supervisor."""
         try:
+            logs.renew_handler_locks()  # before this process logs anything
             self._signals.close()
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
             os.close(self._parent_write_fd)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import os
 import re
 import signal
 
 import pytest
+from oslo_log import pipe_mutex
+
+from svcframe import logs
 
 from tests.integration.conftest import ServiceRunner, wait_until
 
@@ -44,3 +50,40 @@ def test_use_json_makes_every_line_a_json_document(services: ServiceRunner) -> N
     assert {(doc['extra']['binary'], doc['extra']['host']) for doc in documents} == {
         ('svcframe-compute', 'node-log')}
     assert all(doc['levelname'] in ('DEBUG', 'INFO', 'WARNING', 'ERROR') for doc in documents)
+
+
+def _die_holding_the_lock(handler: logging.Handler, renew: bool) -> int:
+    """Fork a child that takes ``handler``'s lock and dies without releasing it."""
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            if renew:
+                logs.renew_handler_locks()
+            handler.acquire()
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return status
+
+
+# eventlet, imported here by oslo.log's lock, warns of every fork().
+@pytest.mark.filterwarnings('ignore:Using fork:DeprecationWarning')
+@pytest.mark.parametrize('renew, parent_can_log', [(False, False), (True, True)])
+def test_a_worker_killed_while_logging_leaves_the_other_processes_their_lock(
+        renew: bool, parent_can_log: bool) -> None:
+    # The lock oslo.log gives every handler under eventlet: a pipe with one
+    # token, which fork() shares with the child.
+    handler = logging.StreamHandler(io.StringIO())
+    handler.lock = pipe_mutex._ReallyPipeMutex()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        assert _die_holding_the_lock(handler, renew) == 0
+        acquired = handler.lock.acquire(blocking=False)
+        if acquired:
+            handler.lock.release()
+    finally:
+        root.removeHandler(handler)
+    # Without renewal the token died with the child: this process's next
+    # line would wait for ever. Workers renew their locks first thing.
+    assert acquired is parent_can_log
