@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http
 import json
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -93,6 +94,13 @@ class Router:
             LOG.error('%s %s: %s', req.method, req.path, error)
             result = errors.error_response(
                 503, 'The database is unreachable; try again later.')
+        except UnicodeDecodeError:
+            # webob decodes the path and the query as UTF-8 where they are read.
+            if _url_is_utf8(environ):
+                raise
+            result = errors.error_response(
+                400, 'The request path or query string is not valid UTF-8 once '
+                     'percent-decoded.')
         if isinstance(result, webob.Response):
             return result(environ, start_response)
         status, document = result if isinstance(result, tuple) else (200, result)
@@ -132,6 +140,16 @@ class Router:
             if self.mapper.match(environ=environ) is not None:
                 allowed.append(method)
         return allowed
+
+
+def _url_is_utf8(environ: dict) -> bool:
+    try:
+        # The server hands PATH_INFO over decoded as latin-1, per PEP 3333.
+        environ.get('PATH_INFO', '').encode('latin-1').decode('utf-8')
+        urllib.parse.unquote_to_bytes(environ.get('QUERY_STRING', '')).decode('utf-8')
+    except UnicodeError:
+        return False
+    return True
 
 
 class VersionsController(Controller):

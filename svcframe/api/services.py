@@ -126,7 +126,7 @@ def _next_link(req: webob.Request, params: dict[str, str], marker: int) -> str:
 
 
 def _service_id(text: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # int() takes other scripts' digits
         raise exception.ServiceNotFound(text)
     return int(text)
 

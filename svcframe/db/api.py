@@ -25,6 +25,7 @@ from svcframe.db import models
 
 SQLITE_FILE = 'svcframe.sqlite'
 SQLITE_BUSY_TIMEOUT_MS = 10000
+MAX_ID = 2 ** 31 - 1  # the largest value of the id columns (INTEGER) everywhere
 
 
 def default_url(conf: cfg.ConfigOpts) -> str:
@@ -121,6 +122,7 @@ class Database:
 
     @reachable
     def service_get(self, service_id: int) -> models.Service:
+        _check_id(service_id)
         with self.session() as session:
             service = session.scalar(self._live().where(models.Service.id == service_id))
         if service is None:
@@ -155,6 +157,7 @@ class Database:
             query = query.limit(limit)
         with self.engine.connect() as connection:
             if marker is not None:
+                _check_id(marker)
                 if connection.scalar(sa.select(table.c.id).where(table.c.id == marker)) is None:
                     raise exception.ServiceNotFound(marker)
                 query = query.where(table.c.id > marker)
@@ -162,6 +165,7 @@ class Database:
 
     @reachable
     def service_update(self, service_id: int, values: dict[str, Any]) -> models.Service:
+        _check_id(service_id)
         with self.session() as session, session.begin():
             updated = session.execute(
                 sa.update(models.Service)
@@ -173,6 +177,7 @@ class Database:
 
     @reachable
     def service_destroy(self, service_id: int) -> None:
+        _check_id(service_id)
         with self.session() as session, session.begin():
             deleted = session.execute(
                 sa.update(models.Service)
@@ -200,6 +205,17 @@ class Database:
     @staticmethod
     def _live() -> sa.Select:
         return sa.select(models.Service).where(models.Service.deleted == 0)
+
+
+def _check_id(service_id: int) -> None:
+    """ServiceNotFound for an id no record can have.
+
+    The id column is a 32-bit INTEGER on PostgreSQL and MariaDB, and
+    SQLite's driver refuses a larger number outright (a DBError, not an
+    answer), so such an id from a URL or a command line never reaches SQL.
+    """
+    if not 0 < service_id <= MAX_ID:
+        raise exception.ServiceNotFound(service_id)
 
 
 def _reason(error: Exception) -> str:

@@ -100,7 +100,9 @@ def test_delete_removes_the_record(api: APIRouter, database: Database) -> None:
 
 
 @pytest.mark.parametrize('method, path', [('PUT', '/services/42'), ('DELETE', '/services/42'),
-                                          ('PUT', '/services/abc')])
+                                          ('PUT', '/services/abc'),
+                                          ('DELETE', '/services/99999999999999999999'),
+                                          ('PUT', '/services/%C2%B2')])  # a digit, not ASCII
 def test_unknown_service_is_a_404(api: APIRouter, method: str, path: str) -> None:
     response = call(api, method, path, {'status': 'enabled'})
 
@@ -235,6 +237,7 @@ def test_a_marker_deleted_since_its_page_still_marks_the_place(
     ('limit=%EF%BC%91', '"limit"', 'a whole number of 1 or more'),
     ('marker=abc', '"marker"', 'the id of the last service of the previous page'),
     ('marker=999', 'marker 999', 'the id of the last service of the previous page'),
+    ('marker=99999999999999999999', 'marker 99999999999999999999', 'the id of the last service'),
     ('hosts=node-1', 'hosts', 'allowed: host, binary, limit, marker'),
     ('limit=1&limit=2', 'limit', 'give each once'),
 ])
@@ -248,3 +251,17 @@ def test_bad_list_parameters_are_a_400_naming_them(api: APIRouter, database: Dat
     assert response.status_code == 400
     message = response.json['error']['message']
     assert named in message and allowed in message
+
+
+@pytest.mark.parametrize('path, query', [('/services/\xb2', ''), ('/services', 'host=%B2')])
+def test_a_url_that_is_not_utf8_is_a_400(api: APIRouter, path: str, query: str) -> None:
+    req = webob.Request.blank('/')
+    # As the server passes them on: PATH_INFO decoded as latin-1, the query raw.
+    req.environ.update(PATH_INFO=path, QUERY_STRING=query)
+    req.environ[auth.CONTEXT_KEY] = context.RequestContext(
+        user_id='u', project_id='p', roles=['admin'], is_admin=True, overwrite=False)
+
+    response = req.get_response(api)
+
+    assert response.status_code == 400
+    assert 'not valid UTF-8' in response.json['error']['message']

@@ -161,3 +161,14 @@ def test_a_statement_that_fails_is_not_mistaken_for_an_unreachable_database(
 
     with pytest.raises(sa.exc.OperationalError):
         locked(database)
+
+
+@pytest.mark.parametrize('service_id', [0, -1, db_api.MAX_ID + 1, 10 ** 20])
+def test_an_id_no_record_can_have_is_not_found(database: Database, service_id: int) -> None:
+    # A number beyond the id column would make SQLite's driver raise instead.
+    for call in (lambda: database.service_get(service_id),
+                 lambda: database.service_update(service_id, {'disabled': True}),
+                 lambda: database.service_destroy(service_id),
+                 lambda: database.service_get_all(marker=service_id)):
+        with pytest.raises(exception.ServiceNotFound):
+            call()
