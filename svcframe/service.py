@@ -16,6 +16,7 @@ import random
 import sys
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -29,10 +30,12 @@ from svcframe import exception
 from svcframe import manager as svcframe_manager
 from svcframe import rpc
 from svcframe import servicegroup
-from svcframe.db.api import Database
 from svcframe.rpcapi.conductor import ConductorAPI
 from svcframe.wsgi import loader as wsgi_loader
 from svcframe.wsgi import server as wsgi_server
+
+if TYPE_CHECKING:
+    from svcframe.db.api import Database
 
 LOG = logging.getLogger(__name__)
 
@@ -186,6 +189,9 @@ class Service(oslo_service.ServiceBase):
 
     def _default_registry(self) -> servicegroup.Registry:
         if self.topic == servicegroup.REGISTRY_TOPIC:
+            # Here only: compute and scheduler never import SQLAlchemy (a
+            # sixth of their start) nor hold database credentials.
+            from svcframe.db.api import Database
             self._database = Database(self.conf)
             return servicegroup.DatabaseRegistry(self._database, self.conf)
         conductor = ConductorAPI(self._transport, self.conf, timeout=self.report_interval)

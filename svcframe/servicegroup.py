@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import eventlet
 import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_utils import timeutils
 
 from svcframe import context as svcframe_context
 from svcframe import exception
-from svcframe.db import models
-from svcframe.db.api import Database
 from svcframe.rpcapi import conductor as conductor_rpcapi
 from svcframe.rpcapi.conductor import ConductorAPI
+
+if TYPE_CHECKING:  # compute and scheduler never load the database layer
+    from svcframe.db.api import Database
 
 LOG = logging.getLogger(__name__)
 
@@ -35,7 +37,8 @@ FIRST_RETRY_DELAY = 1.0
 def up_cutoff(conf: cfg.ConfigOpts,
               now: datetime.datetime | None = None) -> datetime.datetime:
     """A service last seen before this time is down."""
-    return (now or models.utcnow()) - datetime.timedelta(seconds=conf.service_down_time)
+    # Naive UTC, as the database stores last_seen_up.
+    return (now or timeutils.utcnow()) - datetime.timedelta(seconds=conf.service_down_time)
 
 
 def is_up(service: Any, conf: cfg.ConfigOpts, now: datetime.datetime | None = None,

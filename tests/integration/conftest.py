@@ -234,10 +234,15 @@ class ServiceRunner:
                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
-@pytest.fixture
-def services(tmp_path: Path, plugin_site: Path) -> Iterator[ServiceRunner]:
-    runner = ServiceRunner(tmp_path, plugin_site)
+def service_runner(tmp_path: Path, site: Path) -> Iterator[ServiceRunner]:
+    """The body of a fixture: a ServiceRunner whose processes die with the test."""
+    runner = ServiceRunner(tmp_path, site)
     (tmp_path / 'home').mkdir()
     yield runner
     for process in runner.processes:
         process.kill()
+
+
+@pytest.fixture
+def services(tmp_path: Path, plugin_site: Path) -> Iterator[ServiceRunner]:
+    yield from service_runner(tmp_path, plugin_site)

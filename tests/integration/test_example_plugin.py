@@ -23,7 +23,8 @@ from svcframe import context
 from svcframe import rpc
 from svcframe.db.api import Database
 from svcframe.testing import RPCTopicClient, make_conf
-from tests.integration.conftest import ROOT, ServiceRunner, install_plugin, wait_until
+from tests.integration.conftest import (ROOT, ServiceRunner, install_plugin, service_runner,
+                                        wait_until)
 
 pytestmark = pytest.mark.integration
 
@@ -40,11 +41,7 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def runner(tmp_path: Path, example_site: Path) -> Iterator[ServiceRunner]:
-    runner = ServiceRunner(tmp_path, example_site)
-    (tmp_path / 'home').mkdir()
-    yield runner
-    for process in runner.processes:
-        process.kill()
+    yield from service_runner(tmp_path, example_site)
 
 
 @pytest.fixture
