@@ -7,12 +7,16 @@ installed in .venv):
 
 Each server is started on a free port of 127.0.0.1 and loaded by wrk on
 ``GET /`` over keep-alive connections: the reference, a bare
-``eventlet.wsgi.server`` in one process (bench/raw_eventlet_server.py);
-svcframe-api with its default paste pipeline and 1, then 2 workers; and
-gunicorn's sync worker, 2 workers, serving the same svcframe app. Figures are
-reported as ratios to the reference, run in the same invocation, and checked
-against the project's goals. Then each server gets SIGTERM while 50
-keep-alive clients load it, and what happened to their requests is counted.
+``eventlet.wsgi.server`` in one process (bench/raw_eventlet_server.py)
+serving the trivial app of bench/trivial_app.py; svcframe-api serving that
+same app, 1 worker; svcframe-api with its default paste pipeline, 1 then 2
+workers; gunicorn's sync worker, 2 workers, serving the same svcframe app;
+and uWSGI, one process, serving the trivial app. Every subject runs once per
+round, in an order that rotates from round to round; the report gives the
+median of its rounds as ratios to the reference, run in the same invocation,
+checks them against the project's goals and shows each round's ratio. Then
+each server gets SIGTERM while 50 keep-alive clients load it, and what
+happened to their requests is counted.
 """
 
 from __future__ import annotations
@@ -26,142 +30,54 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
-import collections  # noqa: E402
 import contextlib  # noqa: E402
-import dataclasses  # noqa: E402
 import os  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
 import signal  # noqa: E402
-import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 
-from http_servers import (HOST, SUBJECTS, BenchError, Subject, serving,  # noqa: E402
-                          wait_or_kill)
+from http_report import (Measurement, StopResult, print_connections, print_goals,  # noqa: E402
+                         print_rounds, print_stops, print_throughput)
+from http_servers import (HOST, SUBJECTS, BenchError, Subject, keeps_alive,  # noqa: E402
+                          serving, wait_or_kill)
+from http_wrk import ensure_wrk, run_wrk  # noqa: E402
 from tests.integration.http_load import Load  # noqa: E402
 
 
-# --- wrk ------------------------------------------------------------------
+# --- rounds of wrk -------------------------------------------------------
 
-@dataclasses.dataclass
-class WrkResult:
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    errors: int  # socket errors plus responses other than 2xx or 3xx
+def round_order(subjects: list[Subject], round_index: int) -> list[Subject]:
+    """The subjects rotated so that round r starts with subject r mod n."""
+    start = round_index % len(subjects)
+    return subjects[start:] + subjects[:start]
 
 
-@dataclasses.dataclass
-class Measurement:
-    subject: Subject
-    result: WrkResult
-    connections: collections.Counter  # established connections per server pid, mid-run
-
-
-WRK_UNITS_MS = {'us': 0.001, 'ms': 1.0, 's': 1000.0, 'm': 60000.0, 'h': 3600000.0}
-
-
-def ensure_wrk() -> str:
-    """The path of wrk, installed with apt-get when it is missing."""
-    wrk = shutil.which('wrk')
-    if wrk is None:
-        print('wrk is not installed; installing it with apt-get', file=sys.stderr)
-        install = ['apt-get', 'install', '-y', 'wrk']
-        if apt_get(install) != 0:
-            apt_get(['apt-get', 'update'])
-            apt_get(install)
-        wrk = shutil.which('wrk')
-    if wrk is None:
-        sys.exit('bench/http_bench.py: error: wrk is not installed and `apt-get install -y wrk` '
-                 'did not install it; install wrk (https://github.com/wg/wrk) and run again')
-    return wrk
-
-
-def apt_get(argv: list[str]) -> int:
-    env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
-    try:
-        return subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL).returncode
-    except FileNotFoundError:  # not a Debian-like system
-        return 127
-
-
-def run_wrk(wrk: str, port: int, args: argparse.Namespace,
-            duration: int) -> tuple[WrkResult, collections.Counter]:
-    """Load GET / for ``duration`` s; the result, and connections per server pid half-way."""
-    argv = [wrk, '-t%d' % args.threads, '-c%d' % args.connections, '-d%ds' % duration,
-            '--latency', 'http://%s:%d/' % (HOST, port)]
-    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True) as process:
-        try:
-            time.sleep(duration / 2)
-            connections = connections_per_pid(port)
-            output, _ = process.communicate(timeout=duration + 60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-    if process.returncode != 0:
-        raise BenchError('%s exited with %d:\n%s' % (' '.join(argv), process.returncode, output))
-    return parse_wrk(output), connections
-
-
-def connections_per_pid(port: int) -> collections.Counter:
-    """Established connections to ``port``, counted by the pid that holds each.
-
-    Shows how the kernel and the accept loops spread keep-alive connections
-    over the worker processes. Empty when ss (iproute2) is missing.
-    """
-    if shutil.which('ss') is None:
-        return collections.Counter()
-    listing = subprocess.run(['ss', '-Htnp', 'state', 'established', '( sport = :%d )' % port],
-                             capture_output=True, text=True).stdout
-    return collections.Counter(int(pid) for line in listing.splitlines()
-                               for pid in set(re.findall(r'pid=(\d+)', line)))
-
-
-def parse_wrk(output: str) -> WrkResult:
-    """Requests/s, p50 and p99 from the output of ``wrk --latency``."""
-    rate = re.search(r'^Requests/sec:\s+([\d.]+)', output, re.M)
-    p50 = re.search(r'^\s+50%\s+([\d.]+)(us|ms|s|m|h)\s*$', output, re.M)
-    p99 = re.search(r'^\s+99%\s+([\d.]+)(us|ms|s|m|h)\s*$', output, re.M)
-    if not (rate and p50 and p99):
-        raise BenchError('cannot read requests/s, p50 and p99 in this wrk output:\n' + output)
-    socket_errors = re.search(r'Socket errors: connect (\d+), read (\d+), write (\d+), '
-                              r'timeout (\d+)', output)
-    non_2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', output)
-    errors = sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
-    errors += int(non_2xx.group(1)) if non_2xx else 0
-    return WrkResult(float(rate.group(1)),
-                     float(p50.group(1)) * WRK_UNITS_MS[p50.group(2)],
-                     float(p99.group(1)) * WRK_UNITS_MS[p99.group(2)], errors)
-
-
-def measure(subject: Subject, wrk: str, scratch: Path, args: argparse.Namespace) -> Measurement:
-    progress('wrk on %s' % subject.name)
+def measure(subject: Subject, round_index: int, wrk: str, scratch: Path,
+            args: argparse.Namespace) -> Measurement:
+    progress('round %d/%d: wrk on %s' % (round_index + 1, args.rounds, subject.name))
     with serving(subject, scratch) as (_, port):
+        keep_alive = keeps_alive(port)
         # Discarded: lets every worker finish starting and load its code.
         if args.warmup:
-            run_wrk(wrk, port, args, args.warmup)
-        result, connections = run_wrk(wrk, port, args, args.duration)
-    return Measurement(subject, result, connections)
+            run_wrk(wrk, port, args.threads, args.connections, args.warmup)
+        result, connections = run_wrk(wrk, port, args.threads, args.connections,
+                                      args.duration)
+    return Measurement(subject, round_index, result, connections, keep_alive)
+
+
+def measure_rounds(subjects: list[Subject], wrk: str, scratch: Path,
+                   args: argparse.Namespace) -> list[Measurement]:
+    """Every subject once per round, each round in its own order."""
+    return [measure(subject, round_index, wrk, scratch, args)
+            for round_index in range(args.rounds)
+            for subject in round_order(subjects, round_index)]
 
 
 # --- SIGTERM under load ---------------------------------------------------
 
 AFTER_EXIT_SECONDS = 1.0
-
-
-@dataclasses.dataclass
-class StopResult:
-    subject: Subject
-    counts: collections.Counter  # ok, failed, refused, closed by server, died
-    exit_code: int
-    killed: bool  # did not exit within --stop-timeout
-    exit_seconds: float
-    failures: list[str]
 
 
 @contextlib.contextmanager
@@ -208,78 +124,6 @@ def sigterm_under_load(subject: Subject, scratch: Path, args: argparse.Namespace
                       load.failures() + died)
 
 
-def describe_exit(result: StopResult) -> str:
-    if result.killed:
-        return 'killed'
-    if result.exit_code < 0:
-        return signal.Signals(-result.exit_code).name
-    return str(result.exit_code)
-
-
-# --- report ---------------------------------------------------------------
-
-# (label, numerator, denominator, figure, '>=' or '<=', goal)
-GOALS = [
-    ('svcframe 1 worker / reference, req/s', 'svcframe-1', 'reference',
-     'requests_per_second', '>=', 0.7),
-    ('svcframe 2 workers / reference, req/s', 'svcframe-2', 'reference',
-     'requests_per_second', '>=', 1.3),
-    ('svcframe 2 workers / gunicorn 2 workers, req/s', 'svcframe-2', 'gunicorn-2',
-     'requests_per_second', '>=', 1.5),
-    ('svcframe 2 workers / svcframe 1 worker, p99', 'svcframe-2', 'svcframe-1',
-     'p99_ms', '<=', 3.0),
-]
-
-
-def print_throughput(measurements: list[Measurement]) -> None:
-    reference = measurements[0].result
-    print('%-26s %10s %6s %8s %6s %8s %6s %7s' % (
-        'server', 'req/s', 'ratio', 'p50 ms', 'ratio', 'p99 ms', 'ratio', 'errors'))
-    for measurement in measurements:
-        result = measurement.result
-        print('%-26s %10.0f %6.2f %8.2f %6.2f %8.2f %6.2f %7d' % (
-            measurement.subject.name,
-            result.requests_per_second,
-            result.requests_per_second / reference.requests_per_second,
-            result.p50_ms, result.p50_ms / reference.p50_ms,
-            result.p99_ms, result.p99_ms / reference.p99_ms, result.errors))
-
-
-def print_goals(measurements: list[Measurement]) -> None:
-    results = {measurement.subject.key: measurement.result for measurement in measurements}
-    print('%-48s %6s %9s  %s' % ('goal', 'ratio', 'target', 'result'))
-    for label, numerator, denominator, figure, comparison, goal in GOALS:
-        ratio = (getattr(results[numerator], figure)
-                 / getattr(results[denominator], figure))
-        met = ratio >= goal if comparison == '>=' else ratio <= goal
-        print('%-48s %6.2f %2s %6.1f  %s' % (label, ratio, comparison, goal,
-                                             'PASS' if met else 'MISS'))
-
-
-def print_connections(measurements: list[Measurement]) -> None:
-    print('established connections per server pid, half-way through the wrk run:')
-    for measurement in measurements:
-        spread = ', '.join('pid %d: %d' % item
-                           for item in sorted(measurement.connections.items()))
-        print('  %-26s %s' % (measurement.subject.name, spread or '-'))
-
-
-def print_stops(results: list[StopResult], args: argparse.Namespace) -> None:
-    print('SIGTERM under load: %d keep-alive clients on GET /, SIGTERM after %s s'
-          % (args.load_clients, args.load_seconds))
-    print('%-26s %8s %7s %8s %5s %7s %7s %7s' % ('server', 'ok', 'failed', 'refused',
-                                                 'died', 'closed', 'exit', 'exit s'))
-    for result in results:
-        counts = result.counts
-        print('%-26s %8d %7d %8d %5d %7d %7s %7.2f' % (
-            result.subject.name, counts['ok'], counts['failed'], counts['refused'],
-            counts['died'], counts['closed by server'], describe_exit(result),
-            result.exit_seconds))
-    for result in results:
-        for failure, count in collections.Counter(result.failures).most_common(3):
-            print('  %s: %d x %s' % (result.subject.name, count, failure[:90]))
-
-
 # --- main -----------------------------------------------------------------
 
 def progress(message: str) -> None:
@@ -287,16 +131,39 @@ def progress(message: str) -> None:
     print('bench/http_bench.py: %s' % message, file=sys.stderr, flush=True)
 
 
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError('must be an int >= 1, not: %s' % value)
+    return number
+
+
+def subject_keys(value: str) -> set[str]:
+    keys = {key.strip() for key in value.split(',') if key.strip()}
+    known = [subject.key for subject in SUBJECTS]
+    unknown = sorted(keys - set(known))
+    if unknown or not keys:
+        raise argparse.ArgumentTypeError('unknown subject %s; the subjects are: %s'
+                                         % (', '.join(unknown) or repr(value), ','.join(known)))
+    return keys
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--threads', type=int, default=2, help='wrk threads (default 2)')
-    parser.add_argument('--connections', type=int, default=50,
+    parser.add_argument('--only', type=subject_keys, metavar='KEY[,KEY]',
+                        help='run these subjects only, of: %s (default: all)'
+                             % ','.join(subject.key for subject in SUBJECTS))
+    parser.add_argument('--rounds', type=positive_int, default=3,
+                        help='rounds of wrk runs, each measuring every subject once; the '
+                             'report takes the median of each subject (default 3)')
+    parser.add_argument('--threads', type=positive_int, default=2, help='wrk threads (default 2)')
+    parser.add_argument('--connections', type=positive_int, default=50,
                         help='wrk keep-alive connections (default 50)')
-    parser.add_argument('--duration', type=int, default=10,
+    parser.add_argument('--duration', type=positive_int, default=10,
                         help='seconds of each measured wrk run (default 10)')
     parser.add_argument('--warmup', type=int, default=2,
                         help='seconds of an unmeasured wrk run before it; 0 for none (default 2)')
-    parser.add_argument('--load-clients', type=int, default=50,
+    parser.add_argument('--load-clients', type=positive_int, default=50,
                         help='keep-alive client threads in the SIGTERM rows (default 50)')
     parser.add_argument('--load-seconds', type=float, default=3.0,
                         help='seconds of load before SIGTERM (default 3)')
@@ -306,20 +173,37 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def selected_subjects(args: argparse.Namespace) -> list[Subject]:
+    """The subjects --only names, in the benchmark's order; all without it."""
+    return [subject for subject in SUBJECTS if args.only is None or subject.key in args.only]
+
+
+def report_rates(subjects: list[Subject], measurements: list[Measurement]) -> None:
+    print_throughput(subjects, measurements)
+    print()
+    print_rounds(subjects, measurements)
+    print()
+    print_goals(measurements)
+    print()
+    print_connections(subjects, measurements)
+    print(flush=True)
+
+
 def run(args: argparse.Namespace) -> None:
+    subjects = selected_subjects(args)
     wrk = ensure_wrk()
-    print('wrk -t%d -c%d -d%ds --latency, GET / on %s, %d CPUs' % (
-        args.threads, args.connections, args.duration, HOST, os.cpu_count() or 0))
+    for subject in subjects:
+        if subject.prepare is not None:
+            subject.prepare()
+    print('wrk -t%d -c%d -d%ds --latency, GET / on %s, %d CPUs, %d rounds' % (
+        args.threads, args.connections, args.duration, HOST, os.cpu_count() or 0, args.rounds))
     with tempfile.TemporaryDirectory(prefix='svcframe-bench-http-') as scratch:
-        measurements = [measure(subject, wrk, Path(scratch), args) for subject in SUBJECTS]
-        print_throughput(measurements)
-        print()
-        print_goals(measurements)
-        print()
-        print_connections(measurements)
-        print(flush=True)
-        stops = [sigterm_under_load(subject, Path(scratch), args) for subject in SUBJECTS]
-        print_stops(stops, args)
+        measurements = measure_rounds(subjects, wrk, Path(scratch), args)
+        report_rates(subjects, measurements)
+        stopping = [subject for subject in subjects if subject.sigterm]
+        if stopping:
+            stops = [sigterm_under_load(subject, Path(scratch), args) for subject in stopping]
+            print_stops(stops, args.load_clients, args.load_seconds)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 Every server runs on a free port of 127.0.0.1, in a session of its own, with
 its output in a file of the caller's scratch directory, and is stopped by its
 pid (SIGTERM, then SIGKILL) together with anything left in its process group.
+The trivial app of bench/trivial_app.py is imported from bench/ (PYTHONPATH).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +25,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 PASTE = ROOT / 'etc' / 'svcframe' / 'api-paste.ini'
+# Where pip puts the console scripts of the running interpreter's environment.
+UWSGI = Path(sysconfig.get_path('scripts')) / 'uwsgi'
+UWSGI_PACKAGE = 'pyuwsgi'  # a binary wheel of uWSGI: no compiler needed
 HOST = '127.0.0.1'
 START_TIMEOUT = 60.0
 # Bounds the stop of a server once the benchmark is done with it; the
@@ -41,6 +46,12 @@ workers = {workers}
 api_paste_config = {paste}
 """
 
+# svcframe-api serves the app named "api" of its paste file.
+TRIVIAL_PASTE = """\
+[app:api]
+paste.app_factory = trivial_app:app_factory
+"""
+
 
 class BenchError(Exception):
     """A server or a tool did not do what the benchmark needs; ends the run."""
@@ -57,11 +68,17 @@ class Launch:
 
 @dataclasses.dataclass
 class Subject:
-    """A server under test; ``build(port, scratch)`` says how to start it there."""
+    """A server under test; ``build(port, scratch)`` says how to start it there.
+
+    ``prepare`` installs what it needs, once, before the first start; ``sigterm``
+    says whether it is in the SIGTERM-under-load rows.
+    """
 
     key: str
     name: str
     build: Callable[[int, Path], Launch]
+    sigterm: bool = True
+    prepare: Callable[[], None] | None = None
 
 
 def reference(port: int, scratch: Path) -> Launch:
@@ -69,23 +86,45 @@ def reference(port: int, scratch: Path) -> Launch:
                   {}, scratch / ('reference-%d.out' % port))
 
 
-def write_api_config(scratch: Path, tag: str, port: int, workers: int) -> Path:
+def write_api_config(scratch: Path, tag: str, port: int, workers: int,
+                     paste: Path = PASTE) -> Path:
     path = scratch / (tag + '.conf')
-    path.write_text(API_CONFIG.format(port=port, workers=workers, paste=PASTE))
+    path.write_text(API_CONFIG.format(port=port, workers=workers, paste=paste))
     return path
 
 
+def bench_pythonpath() -> dict[str, str]:
+    """PYTHONPATH with bench/ first, so that ``trivial_app`` imports."""
+    paths = [str(HERE)] + [path for path in os.environ.get('PYTHONPATH', '').split(os.pathsep)
+                           if path]
+    return {'PYTHONPATH': os.pathsep.join(paths)}
+
+
+def svcframe_launch(tag: str, config: Path, scratch: Path, env: dict[str, str]) -> Launch:
+    # A log file rather than a pipe that nobody reads: a full pipe would
+    # block the server. The access line per request stays: it is on by
+    # default in svcframe-api.
+    return Launch([str(BIN / 'svcframe-api'), '--config-file', str(config),
+                   '--log-file', str(scratch / (tag + '.log'))],
+                  env, scratch / (tag + '.out'))
+
+
 def svcframe_api(workers: int) -> Callable[[int, Path], Launch]:
+    """svcframe-api with the shipped paste pipeline."""
     def build(port: int, scratch: Path) -> Launch:
         tag = 'svcframe-api-%dw-%d' % (workers, port)
         config = write_api_config(scratch, tag, port, workers)
-        # A log file rather than a pipe that nobody reads: a full pipe would
-        # block the server. The access line per request stays: it is part of
-        # svcframe-api's default pipeline.
-        return Launch([str(BIN / 'svcframe-api'), '--config-file', str(config),
-                       '--log-file', str(scratch / (tag + '.log'))],
-                      {}, scratch / (tag + '.out'))
+        return svcframe_launch(tag, config, scratch, {})
     return build
+
+
+def svcframe_trivial(port: int, scratch: Path) -> Launch:
+    """svcframe-api, one worker, serving the trivial app instead of the pipeline."""
+    tag = 'svcframe-trivial-%d' % port
+    paste = scratch / (tag + '-paste.ini')
+    paste.write_text(TRIVIAL_PASTE)
+    config = write_api_config(scratch, tag, port, 1, paste)
+    return svcframe_launch(tag, config, scratch, bench_pythonpath())
 
 
 def gunicorn_sync(workers: int) -> Callable[[int, Path], Launch]:
@@ -103,11 +142,62 @@ def gunicorn_sync(workers: int) -> Callable[[int, Path], Launch]:
     return build
 
 
+UWSGI_OPTIONS = [
+    # No master: one process, as the reference and svcframe-trivial are, and
+    # SIGTERM ends it.
+    '--processes', '1',
+    '--module', 'trivial_app:app',
+    '--need-app',  # exit when the app does not import, rather than answer 500s
+    # One connection per request, said in the response so that wrk reconnects
+    # instead of counting a read error. Keep-alive (--http11-socket) would
+    # let one process without threads serve the first connection wrk opens
+    # for the whole run while the other connections wait unanswered, unseen
+    # in wrk's figures: a run at one connection, not at --connections.
+    '--add-header', 'Connection: close',
+    # Its request log line stays on (no --disable-logging), written to its
+    # output file as the reference's is.
+]
+
+
+def uwsgi_one_process(port: int, scratch: Path) -> Launch:
+    """uWSGI, one process without threads, serving the trivial app over HTTP."""
+    return Launch([str(UWSGI), *UWSGI_OPTIONS, '--http-socket', '%s:%d' % (HOST, port)],
+                  bench_pythonpath(), scratch / ('uwsgi-1-%d.out' % port))
+
+
+def ensure_uwsgi() -> None:
+    """Install uWSGI (pyuwsgi) into this interpreter's environment when missing."""
+    if not UWSGI.exists():
+        print('uwsgi is not installed; installing %s with pip' % UWSGI_PACKAGE, file=sys.stderr)
+        installed = subprocess.run([sys.executable, '-m', 'pip', 'install', '--quiet',
+                                    UWSGI_PACKAGE], stdin=subprocess.DEVNULL)
+        if installed.returncode != 0 or not UWSGI.exists():
+            raise BenchError('uwsgi is not installed and `%s -m pip install %s` did not install '
+                             'it at %s; install it there, or leave out uwsgi-1 with --only'
+                             % (sys.executable, UWSGI_PACKAGE, UWSGI))
+    check_uwsgi()
+
+
+def check_uwsgi() -> None:
+    """Fail early, with uWSGI's own words, when its command cannot serve HTTP."""
+    try:
+        usage = subprocess.run([str(UWSGI), '--help'], capture_output=True, text=True,
+                               stdin=subprocess.DEVNULL, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise BenchError('%s --help failed: %s' % (UWSGI, error)) from error
+    if '--http-socket' not in usage.stdout:
+        raise BenchError('%s has no --http-socket option; --help printed:\n%s'
+                         % (UWSGI, (usage.stdout + usage.stderr)[-2000:]))
+
+
 SUBJECTS = [
     Subject('reference', 'raw eventlet (reference)', reference),
+    Subject('svcframe-trivial', 'svcframe-api trivial app', svcframe_trivial, sigterm=False),
     Subject('svcframe-1', 'svcframe-api, 1 worker', svcframe_api(1)),
     Subject('svcframe-2', 'svcframe-api, 2 workers', svcframe_api(2)),
     Subject('gunicorn-2', 'gunicorn sync, 2 workers', gunicorn_sync(2)),
+    Subject('uwsgi-1', 'uWSGI trivial app, 1 proc', uwsgi_one_process, sigterm=False,
+            prepare=ensure_uwsgi),
 ]
 
 
@@ -158,6 +248,24 @@ def answers(port: int) -> bool:
         response.read()
         return response.status == 200
     except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def keeps_alive(port: int) -> bool:
+    """Whether two requests in a row on one connection are both answered on it."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=5)
+    try:
+        for _ in range(2):
+            connection.request('GET', '/')
+            response = connection.getresponse()
+            response.read()
+            # http.client drops its socket when the server says it closes.
+            if connection.sock is None:
+                return False
+        return True
+    except (OSError, http.client.HTTPException):
         return False
     finally:
         connection.close()

@@ -2,24 +2,17 @@
 
     python bench/raw_eventlet_server.py PORT
 
-Serves a trivial WSGI app that answers every request with a small JSON body
-on 127.0.0.1:PORT, from a GreenPool of 1000, until it is killed. Nothing else:
-no paste pipeline, no oslo.log, no launcher, and the signals keep their
-default actions (SIGTERM ends it at once). eventlet writes its access line
-for every request to stderr, as it does by default.
+Serves the trivial WSGI app of bench/trivial_app.py (a small JSON body for
+every request) on 127.0.0.1:PORT, from a GreenPool of 1000, until it is
+killed. Nothing else: no paste pipeline, no oslo.log, no launcher, and the
+signals keep their default actions (SIGTERM ends it at once). eventlet writes
+its access line for every request to stderr, as it does by default.
 """
 
 import sys
-from collections.abc import Callable
 
-BODY = b'{"status": "ok"}'
-HEADERS = [('Content-Type', 'application/json'),
-           ('Content-Length', str(len(BODY)))]
-
-
-def app(environ: dict, start_response: Callable) -> list[bytes]:
-    start_response('200 OK', HEADERS)
-    return [BODY]
+# This file's directory is first on sys.path when it runs as a script.
+from trivial_app import app
 
 
 def main() -> None:

@@ -282,7 +282,7 @@ class WSGIService(oslo_service.ServiceBase):
             app = wsgi_loader.load_app(conf, name)
         server = wsgi_server.WSGIServer(
             name, app, group.listen, group.port,
-            wsgi_server.ServerSettings.from_conf(conf),
+            wsgi_server.ServerSettings.from_conf(conf, BINARY_PREFIX + name),
             spread_connections=group.workers > 1)
         return cls(name, BINARY_PREFIX + name, server, conf)
 
@@ -310,7 +310,7 @@ class WSGIService(oslo_service.ServiceBase):
     def _reloaded_settings(self) -> wsgi_server.ServerSettings:
         """The [wsgi] settings now configured, or the previous ones if invalid."""
         try:
-            return wsgi_server.ServerSettings.from_conf(self.conf)
+            return wsgi_server.ServerSettings.from_conf(self.conf, self.binary)
         except exception.ConfigError as error:
             LOG.error('%s keeps its previous [wsgi] settings: %s', self.binary, error)
             return self.server.settings

@@ -1,4 +1,4 @@
-"""[wsgi] options of svcframe's eventlet WSGI server and its paste app."""
+"""[wsgi] options of svcframe's HTTP/1.1 server and its paste app."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ GROUP_NAME = 'wsgi'
 GROUP_TITLE = 'WSGI server options'
 
 DEFAULT_LOG_FORMAT = ('%(client_ip)s "%(request_line)s" status: %(status_code)s'
-                      ' len: %(body_length)s time: %(wall_seconds).7f')
+                      ' len: %(body_length)s time: %(wall_seconds).7f'
+                      ' request_id: %(request_id)s')
+# The keys wsgi_log_format may use.
+LOG_FORMAT_KEYS = ('client_ip', 'date_time', 'method', 'path', 'request_line',
+                   'status_code', 'body_length', 'wall_seconds', 'request_id')
 
 OPTS = [
     cfg.StrOpt(
@@ -45,9 +49,27 @@ OPTS = [
         default=900,
         min=0,
         mutable=True,
-        help='Seconds a client connection may stay silent, idle between '
-             'requests or in the middle of one, before it is closed. 0 waits '
-             'forever.'),
+        help='Seconds a client may stay silent in the middle of a request '
+             'body, or leave a response unread, before its connection is '
+             'closed. 0 waits forever.'),
+    cfg.IntOpt(
+        'header_timeout',
+        default=30,
+        min=1,
+        mutable=True,
+        help='Seconds a client has to send a whole request line and its '
+             'headers, counted from its first byte. A slower client gets 408 '
+             'and its connection is closed, so that slow senders cannot hold '
+             'every green thread.'),
+    cfg.IntOpt(
+        'keep_alive_timeout',
+        default=75,
+        min=1,
+        mutable=True,
+        help='Seconds a keep-alive connection may stay idle between requests '
+             'before the server closes it. Keep it longer than the idle '
+             'timeout of a load balancer in front, so that the balancer, not '
+             'the server, closes idle connections.'),
     cfg.IntOpt(
         'tcp_keepidle',
         default=600,
@@ -55,18 +77,41 @@ OPTS = [
         help='Seconds a connection is idle before the kernel sends TCP '
              'keepalive probes on it.'),
     cfg.IntOpt(
+        'max_request_line',
+        default=8192,
+        min=64,
+        help='Longest request line (method, target and version), in bytes; '
+             'a longer one gets 414 URI Too Long.'),
+    cfg.IntOpt(
         'max_header_line',
         default=16384,
+        min=64,
+        help='Longest header field (name and value), in bytes; a longer one '
+             'gets 431. Raise it when clients send large tokens.'),
+    cfg.IntOpt(
+        'max_header_size',
+        default=65536,
+        min=64,
+        help='Most bytes of header fields in one request, all together; more '
+             'gets 431.'),
+    cfg.IntOpt(
+        'max_header_count',
+        default=100,
         min=1,
-        help='Longest request header line, in bytes; a longer one gets 400. '
-             'Raise it when clients send large tokens.'),
+        help='Most header fields in one request; more gets 431.'),
+    cfg.BoolOpt(
+        'access_log',
+        default=True,
+        mutable=True,
+        help='Write one INFO line per request (logger svcframe.wsgi.access) '
+             'where oslo.log sends the service\'s logs.'),
     cfg.StrOpt(
         'wsgi_log_format',
         default=DEFAULT_LOG_FORMAT,
         mutable=True,
         help='Format of the access log line written for every request. Keys: '
-             'client_ip, date_time, request_line, status_code, body_length, '
-             'wall_seconds.'),
+             + ', '.join(LOG_FORMAT_KEYS) + '. Every value a client sent is '
+             'written with its control characters escaped.'),
 ]
 
 

@@ -196,7 +196,7 @@ def test_sighup_applies_changed_wsgi_options_in_the_running_workers(
 def test_every_bad_request_gets_its_answer_and_the_server_keeps_serving(
         services: ServiceRunner) -> None:
     services.write_config(api_config(SVCFRAME_PASTE, extra=(
-        'max_header_line = 1024\nclient_socket_timeout = 1\n'
+        'max_header_line = 1024\nclient_socket_timeout = 1\nheader_timeout = 1\n'
         '[oslo_middleware]\nmax_request_body_size = 1000\n')))
     api = services.start('svcframe-api')
     port = api_port(api)
@@ -212,7 +212,7 @@ def test_every_bad_request_gets_its_answer_and_the_server_keeps_serving(
 
     reply = raw_exchange(port, b'GET /v1 HTTP/1.1\r\nHost: x\r\nX-Long: ' + b'a' * 2000 +
                          b'\r\n\r\n')
-    assert re.match(rb'HTTP/1\.[01] 400', reply)
+    assert re.match(rb'HTTP/1\.[01] 431', reply)
     still_serving()
 
     status, headers, body = get(port, '/v1', 'POST', body=b'x' * 2000,

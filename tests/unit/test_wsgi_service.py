@@ -5,6 +5,7 @@ from oslo_config import cfg
 
 from svcframe import exception
 from svcframe.service import WSGIService
+from svcframe.wsgi.parser import Limits
 from svcframe.wsgi.server import ServerSettings
 
 
@@ -65,12 +66,25 @@ def test_connections_are_spread_only_with_several_workers(conf: cfg.ConfigOpts) 
 def test_server_settings_follow_the_wsgi_options(conf: cfg.ConfigOpts) -> None:
     conf.set_override('keep_alive', False, group='wsgi')
     conf.set_override('client_socket_timeout', 5, group='wsgi')
+    conf.set_override('header_timeout', 7, group='wsgi')
+    conf.set_override('max_request_line', 1000, group='wsgi')
+    conf.set_override('max_header_count', 9, group='wsgi')
 
     settings = ServerSettings.from_conf(conf)
 
     assert (settings.pool_size, settings.backlog, settings.keep_alive,
-            settings.client_socket_timeout, settings.max_header_line) == (
-        1000, 4096, False, 5, 16384)
+            settings.client_socket_timeout, settings.header_timeout,
+            settings.keep_alive_timeout) == (1000, 4096, False, 5, 7, 75)
+    assert settings.limits == Limits(request_line=1000, header_line=16384,
+                                     header_size=65536, header_count=9)
+
+
+def test_access_log_option_turns_the_line_off(conf: cfg.ConfigOpts) -> None:
+    assert ServerSettings.from_conf(conf).access_log is not None
+
+    conf.set_override('access_log', False, group='wsgi')
+
+    assert ServerSettings.from_conf(conf).access_log is None
 
 
 def test_unknown_key_in_wsgi_log_format_is_a_config_error(conf: cfg.ConfigOpts) -> None:

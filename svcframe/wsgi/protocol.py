@@ -1,0 +1,314 @@
+"""One HTTP/1.1 connection: requests in, WSGI calls, responses out, in order.
+
+``Connection.serve()`` reads requests through the parser (parser.py), runs
+the WSGI app for each with a streaming wsgi.input (body.py) and frames its
+response (response.py), until the client closes, a timeout ends it, a
+response ends it, or the server drains. Everything the server refuses is
+answered with the API's JSON error and an ``x-openstack-request-id``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import http
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from urllib.parse import unquote_to_bytes
+
+import eventlet
+import httptools
+from oslo_log import log as logging
+
+from svcframe.wsgi import body as wsgi_body
+from svcframe.wsgi import parser as wsgi_parser
+from svcframe.wsgi import response as wsgi_response
+from svcframe.wsgi import sockets
+
+LOG = logging.getLogger(__name__)
+
+# Most bytes of an unread body that are read and dropped to keep the
+# connection for the next request; past it the connection is closed.
+DISCARD_LIMIT = 1 << 20
+# Requests served back to back from bytes already received before this
+# connection lets the other green threads run.
+REQUESTS_BEFORE_YIELD = 8
+
+
+@dataclasses.dataclass
+class Policy:
+    """What every connection of a server follows; changed in place on reload and drain."""
+
+    limits: wsgi_parser.Limits
+    header_timeout: float
+    keep_alive_timeout: float
+    body_timeout: float | None  # reading a body or sending a response; None: forever
+    keep_alive: bool = True
+    access_log: object | None = None  # svcframe.wsgi.access_log.AccessLog
+
+
+def request_id() -> str:
+    return 'req-' + str(uuid.uuid4())
+
+
+class Connection:
+    """Serves the requests of one client connection."""
+
+    def __init__(self, io: sockets.GreenSocketIO, app: Callable,
+                 environ: dict, policy: Policy) -> None:
+        self.io = io
+        self.app = app
+        self.base_environ = environ  # the per-connection keys (addresses, wsgi.*)
+        self.policy = policy
+        self.parser = wsgi_parser.RequestParser(policy.limits)
+        self.idle = True  # between requests; the drain closes idle connections
+        self.idle_since = time.monotonic()
+        self.served = 0
+
+    def serve(self) -> None:
+        try:
+            while self._serve_next():
+                self.served += 1
+                if not self.io.waited and self.served % REQUESTS_BEFORE_YIELD == 0:
+                    eventlet.sleep(0)  # pipelined requests: let the others run
+        except sockets.PeerGone:
+            pass
+
+    def _serve_next(self) -> bool:
+        """Serve one request; False when the connection must end."""
+        message = self._next_message()
+        if message is None:
+            return False
+        if message.error is not None and not message.complete:
+            self._refuse(message, message.error)
+            return False
+        self.parser.messages.popleft()
+        return self._respond(message)
+
+    # --- reading requests ---
+
+    def _next_message(self) -> wsgi_parser.Message | None:
+        """The next request whose head is complete (or broken); None at the end."""
+        messages = self.parser.messages
+        if messages and (messages[0].head_complete or messages[0].error):
+            return messages[0]
+        policy = self.policy
+        self.idle = True
+        self.idle_since = time.monotonic()
+        deadline = None
+        try:
+            while not messages or not (messages[0].head_complete or messages[0].error):
+                if messages and deadline is None:
+                    self.idle = False
+                    deadline = time.monotonic() + policy.header_timeout
+                if deadline is None:
+                    # Nothing of a request yet: a new connection gets the head's
+                    # time, a kept-alive one the idle time.
+                    timeout = policy.keep_alive_timeout if self.served else policy.header_timeout
+                else:
+                    timeout = deadline - time.monotonic()
+                    if timeout <= 0:
+                        raise TimeoutError
+                data = self.io.receive(timeout)
+                if not data:
+                    return None
+                self.parser.feed(data)
+        except TimeoutError:
+            if messages:
+                self._refuse(messages[0], wsgi_parser.ProtocolError(
+                    http.HTTPStatus.REQUEST_TIMEOUT,
+                    'the request head took longer than %g s' % policy.header_timeout))
+            return None
+        finally:
+            self.idle = False
+        return messages[0]
+
+    def _receive_body(self) -> None:
+        """More of the current body from the client (raises BodyError)."""
+        try:
+            data = self.io.receive(self.policy.body_timeout)
+        except TimeoutError:
+            raise wsgi_body.BodyError(http.HTTPStatus.REQUEST_TIMEOUT,
+                                      'the request body stalled for %g s'
+                                      % self.policy.body_timeout) from None
+        if not data:
+            raise wsgi_body.BodyError(None, 'the client closed before the end of its body')
+        self.parser.feed(data)
+
+    def _send(self, data: bytes) -> None:
+        try:
+            self.io.send(data, self.policy.body_timeout)
+        except TimeoutError:
+            raise sockets.PeerGone('the client stopped reading its response') from None
+
+    # --- answering ---
+
+    def _respond(self, message: wsgi_parser.Message) -> bool:
+        started = time.monotonic()
+        policy = self.policy
+        environ = self._environ(message)
+        body = wsgi_body.RequestBody(message, self._receive_body, self._send)
+        environ['wsgi.input'] = body
+        keep_alive = message.keep_alive and policy.keep_alive and not message.upgrade
+        response = wsgi_response.Response(message.version, message.method == 'HEAD',
+                                           keep_alive, self._keeps_alive, self._send)
+        if not self._run_app(message, environ, body, response):
+            return False
+        keep_alive = response.keep_alive and (message.complete or self._discard(message))
+        self._log(message, response.status[:3], response.length, started,
+                  response.request_id)
+        return keep_alive
+
+    def _keeps_alive(self) -> bool:
+        return self.policy.keep_alive
+
+    def _run_app(self, message: wsgi_parser.Message, environ: dict,
+                 body: wsgi_body.RequestBody, response: wsgi_response.Response) -> bool:
+        """Call the app and send its response; False when the connection must end."""
+        result: Iterable[bytes] | None = None
+        try:
+            result = self.app(environ, response.start_response)
+            if body.failure is not None and not response.headers_sent:
+                return self._refuse_body(message, body.failure)
+            if type(result) is list and not response.headers_sent:
+                response.send_whole(result[0] if len(result) == 1 else b''.join(result))
+            else:
+                for chunk in result:
+                    response.write(chunk)
+                response.finish(None)
+            return True
+        except sockets.PeerGone:
+            return False
+        except Exception:
+            if body.failure is not None and not response.headers_sent:
+                return self._refuse_body(message, body.failure)
+            self._fail(message, response)
+            return False
+        finally:
+            close = getattr(result, 'close', None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    LOG.exception('%s %s: the response close() failed', message.method,
+                                  escape(message.target.decode('latin-1')))
+
+    def _refuse_body(self, message: wsgi_parser.Message, failure: wsgi_body.BodyError) -> bool:
+        """The body was malformed or too slow: that is the answer, whatever the app made of it."""
+        if failure.status is not None:  # None: the client is gone
+            self._refuse(message, wsgi_parser.ProtocolError(failure.status, str(failure)))
+        return False
+
+    def _fail(self, message: wsgi_parser.Message, response: wsgi_response.Response) -> None:
+        """The app raised: a JSON 500 if nothing was sent yet, else an abrupt close."""
+        LOG.exception('%s %s: the application raised', message.method,
+                      escape(message.target.decode('latin-1')))
+        if not response.headers_sent:
+            self._refuse(message, wsgi_parser.ProtocolError(
+                http.HTTPStatus.INTERNAL_SERVER_ERROR,
+                'The server could not answer this request.'))
+
+    def _discard(self, message: wsgi_parser.Message) -> bool:
+        """Read and drop what the app left of the body; False if the connection must end."""
+        if message.expect_continue or message.error is not None:
+            return False  # the client may or may not send it: nothing can follow
+        discarded = 0
+        try:
+            while not message.complete and discarded <= DISCARD_LIMIT:
+                discarded += sum(map(len, message.body))
+                message.body.clear()
+                if not message.complete:
+                    self._receive_body()
+                    if message.error is not None:
+                        return False
+        except wsgi_body.BodyError:
+            return False
+        return message.complete
+
+    def _refuse(self, message: wsgi_parser.Message, error: wsgi_parser.ProtocolError) -> None:
+        """Answer with the JSON error for ``error``; the connection ends after it."""
+        identifier = request_id()
+        version = message.version if message.head_complete else 'HTTP/1.1'
+        try:
+            self._send(error_response(version, error.status, str(error), identifier))
+        except sockets.PeerGone:
+            pass
+        LOG.debug('refused %s: %s', escape(message.target.decode('latin-1')), error)
+        self._log_refusal(message.method or '-', message.target, version, error.status,
+                          identifier)
+
+    # --- the environ and the access line ---
+
+    def _environ(self, message: wsgi_parser.Message) -> dict:
+        environ = self.base_environ.copy()
+        environ['REQUEST_METHOD'] = message.method
+        environ['SERVER_PROTOCOL'] = message.version
+        target = message.target
+        if target[:1] == b'/':
+            path, _, query = target.partition(b'?')
+        elif target == b'*':
+            path, query = b'*', b''
+        else:  # absolute-form: the URL's authority replaces Host
+            url = httptools.parse_url(target)
+            path, query = url.path or b'/', url.query or b''
+            environ['HTTP_HOST'] = _authority(url)
+        if b'%' in path:
+            path = unquote_to_bytes(path)
+        if path[:2] == b'//':
+            # "//host/x" reads as a host to many clients: an open redirect
+            # waiting to happen if it is ever echoed back in a Location.
+            path = b'/' + path.lstrip(b'/')
+        environ['PATH_INFO'] = path.decode('latin-1')
+        environ['QUERY_STRING'] = query.decode('latin-1')
+        for name, value in message.headers:
+            key = wsgi_parser.environ_key(name)
+            text = value.decode('latin-1')
+            if key in environ and key != 'HTTP_HOST':
+                separator = '; ' if key == 'HTTP_COOKIE' else ','
+                environ[key] += separator + text
+            else:
+                environ[key] = text
+        return environ
+
+    def _log(self, message: wsgi_parser.Message, status: str, length: int,
+             started: float, identifier: str | None) -> None:
+        access_log = self.policy.access_log
+        if access_log is not None:
+            access_log.write(self.base_environ['REMOTE_ADDR'], message.method,
+                             message.target.decode('latin-1'), message.version,
+                             int(status or 0), length, time.monotonic() - started,
+                             identifier)
+
+    def _log_refusal(self, method: str, target: bytes, version: str, status: int,
+                     identifier: str) -> None:
+        access_log = self.policy.access_log
+        if access_log is not None:
+            access_log.write(self.base_environ['REMOTE_ADDR'], method,
+                             target.decode('latin-1'), version, int(status), 0, 0.0,
+                             identifier)
+
+
+def error_response(version: str, status: int, message: str, identifier: str) -> bytes:
+    """The API's JSON error, as a whole response that closes the connection."""
+    status = http.HTTPStatus(status)
+    body = json.dumps({'error': {'code': status.value, 'title': status.phrase,
+                                 'message': message}}).encode()
+    return (b'%s %d %s\r\n' % (version.encode(), status.value, status.phrase.encode())
+            + wsgi_response.http_date()
+            + b'Content-Type: application/json\r\nContent-Length: %d\r\n'
+              b'x-openstack-request-id: %s\r\nConnection: close\r\n\r\n%s'
+            % (len(body), identifier.encode(), body))
+
+
+def _authority(url: object) -> str:
+    host = url.host.decode('latin-1')
+    return '%s:%d' % (host, url.port) if url.port else host
+
+
+_CONTROL = {code: '\\x%02x' % code for code in (*range(0x20), 0x7f)}
+
+
+def escape(text: str) -> str:
+    """``text`` with control characters shown as \\xNN, for a log line."""
+    return text.translate(_CONTROL) if not text.isprintable() else text
