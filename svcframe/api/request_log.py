@@ -1,9 +1,13 @@
-"""RequestLog: one line per API request, with its request id and caller.
+"""RequestLog: a line per API request where no server writes an access line.
 
-The server's access log (``[wsgi] wsgi_log_format``) already has a line per
-request at INFO, so this one is at DEBUG for a success and INFO for an
-error. It names the request id that ties the request to the log lines of
-every service it reached, and it is written under gunicorn or uWSGI too.
+svcframe's own HTTP server writes an access line for every request
+(svcframe.wsgi.access_log) and marks the request's environ with
+``access_log.ENVIRON_KEY``; this filter then writes nothing, so the default
+pipeline gives one line per request. Under gunicorn, uWSGI or any other
+server, the mark is absent and this filter writes the line: INFO for an
+error status, DEBUG otherwise. It names the method, the path, the status,
+the time spent in the pipeline, the request id that ties the request to the
+log lines of every service it reached, and the caller.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from oslo_log import log as logging
 
 from svcframe.api import auth
 from svcframe.api import middleware
+from svcframe.wsgi import access_log
 
 LOG = logging.getLogger(__name__)
 
@@ -23,6 +28,8 @@ LOG = logging.getLogger(__name__)
 class RequestLog(middleware.Middleware):
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get(access_log.ENVIRON_KEY):
+            return self.application(environ, start_response)
         started = time.monotonic()
         statuses: list[str] = []
 

@@ -78,7 +78,7 @@ OPTS = [
              'keepalive probes on it.'),
     cfg.IntOpt(
         'max_request_line',
-        default=8192,
+        default=8190,
         min=64,
         help='Longest request line (method, target and version), in bytes; '
              'a longer one gets 414 URI Too Long.'),

@@ -19,6 +19,8 @@ from __future__ import annotations
 import collections
 import dataclasses
 import http
+import re
+from urllib.parse import quote_from_bytes
 
 import httptools
 
@@ -27,17 +29,27 @@ ENVIRON_KEYS: dict[bytes, str] = {b'content-type': 'CONTENT_TYPE',
                                   b'content-length': 'CONTENT_LENGTH'}
 ENVIRON_KEYS_MAX = 1024
 
-# RFC 9110 section 6.5.1: fields a sender must not put in a trailer, as they
-# frame, route, authenticate or control the request.
+# RFC 9110 section 6.5.1: fields a sender must not put in a trailer. svcframe
+# drops trailers, so none reaches the app; it refuses those that frame,
+# route or authenticate a request, which a proxy merging trailers into the
+# header section would turn into a smuggled request.
 FORBIDDEN_TRAILERS = frozenset((
-    b'authorization', b'cache-control', b'content-encoding', b'content-length',
-    b'content-range', b'content-type', b'expect', b'host', b'if-match',
-    b'if-modified-since', b'if-none-match', b'if-range', b'if-unmodified-since',
-    b'max-forwards', b'pragma', b'proxy-authorization', b'range', b'set-cookie',
+    b'authorization', b'content-length', b'host', b'proxy-authorization', b'set-cookie',
     b'te', b'trailer', b'transfer-encoding'))
 
 # Head bytes llhttp may hold for a field not yet complete, beyond the limits.
 HEAD_SLACK = 65536
+# Fields a request may carry once: two would leave its routing, its body's
+# meaning or its caller ambiguous. (llhttp refuses a second Content-Length.)
+SINGLE_FIELDS = frozenset((b'host', b'content-type', b'authorization'))
+# Transfer codings of the IANA registry. The body is framed by the final
+# "chunked"; the others are left to the app, which sees Transfer-Encoding.
+TRANSFER_CODINGS = frozenset(('chunked', 'compress', 'deflate', 'gzip', 'identity',
+                              'x-compress', 'x-gzip'))
+# RFC 3986 section 3.1.
+SCHEME = re.compile(rb'[A-Za-z][A-Za-z0-9+.-]*\Z')
+# Request line characters llhttp refuses and clients still send unencoded.
+_NOT_ASCII = re.compile(rb'[\x80-\xff]+')
 
 
 class ProtocolError(Exception):
@@ -52,7 +64,7 @@ class ProtocolError(Exception):
 class Limits:
     """Sizes a request head may reach; each past its limit gets its 4xx."""
 
-    request_line: int = 8192
+    request_line: int = 8190
     header_line: int = 16384
     header_size: int = 65536
     header_count: int = 100
@@ -63,7 +75,7 @@ class Message:
 
     __slots__ = ('method', 'target', 'version', 'headers', 'head_complete',
                  'body', 'complete', 'error', 'expect_continue', 'keep_alive',
-                 'upgrade', 'header_bytes')
+                 'upgrade', 'header_bytes', 'url')
 
     def __init__(self) -> None:
         self.method = ''
@@ -78,6 +90,7 @@ class Message:
         self.keep_alive = False
         self.upgrade = False  # answered, then the connection closes
         self.header_bytes = 0
+        self.url: httptools.parser.url_parser.URL | None = None  # an absolute-form target
 
 
 class RequestParser:
@@ -96,6 +109,8 @@ class RequestParser:
     def feed(self, data: bytes) -> None:
         if self.dead:
             return
+        if not data.isascii() and self._between_requests():
+            data = encode_request_line(data)
         self._feed_start = self._fed
         self._fed += len(data)
         try:
@@ -119,6 +134,9 @@ class RequestParser:
                 self._fail(ProtocolError(http.HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
                                          'the request head is larger than %d bytes'
                                          % self._head_bound()))
+
+    def _between_requests(self) -> bool:
+        return self._current is None or self._current.complete
 
     def _head_bound(self) -> int:
         limits = self.limits
@@ -148,9 +166,10 @@ class RequestParser:
     def on_url(self, url: bytes) -> None:
         message = self._current
         message.target += url
-        if len(message.target) > self.limits.request_line:
+        # The line also holds the method, two spaces and "HTTP/1.1".
+        if len(message.target) + len(self._parser.get_method()) + 10 > self.limits.request_line:
             self._refuse(http.HTTPStatus.REQUEST_URI_TOO_LONG,
-                         'the request target is longer than %d bytes'
+                         'the request line is longer than %d bytes'
                          % self.limits.request_line)
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -196,9 +215,8 @@ class RequestParser:
     # --- checks llhttp leaves to the server ---
 
     def _refuse_version(self, version: str) -> None:
-        if version[:1].isdigit() and int(version[:1]) >= 2:
-            self._refuse(http.HTTPStatus.HTTP_VERSION_NOT_SUPPORTED,
-                         'HTTP/%s is not served; use HTTP/1.1' % version)
+        # 400, not 505: a request line in text is HTTP/1.x syntax whatever
+        # version it names (HTTP/2 frames its requests in binary).
         self._refuse(http.HTTPStatus.BAD_REQUEST,
                      'HTTP/%s is not a version this server reads; use HTTP/1.1' % version)
 
@@ -213,34 +231,40 @@ def check_head(message: Message) -> None:
 
     Raises ProtocolError; sets ``expect_continue``.
     """
-    hosts = 0
+    seen: set[bytes] = set()
+    codings: list[bytes] = []
     for name, value in message.headers:
         lowered = name.lower()
-        if lowered == b'host':
-            hosts += 1
+        if lowered in SINGLE_FIELDS:
+            if lowered in seen:
+                raise ProtocolError(http.HTTPStatus.BAD_REQUEST,
+                                    'a request may carry one %s header, not several'
+                                    % name.decode('latin-1'))
+            seen.add(lowered)
         elif lowered == b'transfer-encoding':
-            _check_transfer_encoding(message, value)
+            codings.append(value)
         elif lowered == b'expect':
             if value.strip().lower() != b'100-continue':
                 raise ProtocolError(http.HTTPStatus.EXPECTATION_FAILED,
                                     'only "Expect: 100-continue" is served')
             message.expect_continue = message.version == 'HTTP/1.1'
-    if hosts > 1 or (hosts == 0 and message.version == 'HTTP/1.1'):
-        raise ProtocolError(http.HTTPStatus.BAD_REQUEST,
-                            'an HTTP/1.1 request needs exactly one Host header, not %d' % hosts)
+    if codings:
+        _check_transfer_codings(message, b','.join(codings).decode('latin-1'))
     _check_target(message)
 
 
-def _check_transfer_encoding(message: Message, value: bytes) -> None:
+def _check_transfer_codings(message: Message, value: str) -> None:
     if message.version == 'HTTP/1.0':
         raise ProtocolError(http.HTTPStatus.BAD_REQUEST,
                             'Transfer-Encoding is not allowed in an HTTP/1.0 request')
-    # llhttp has already refused a list whose last coding is not chunked,
-    # and chunked twice shows up here as "chunked, chunked".
-    if value.strip().lower() != b'chunked':
+    codings = [coding.strip().lower() for coding in value.split(',')]
+    unknown = [coding for coding in codings if coding not in TRANSFER_CODINGS]
+    # llhttp has already refused a list whose last coding is not chunked.
+    if unknown or codings.count('chunked') != 1 or codings[-1] != 'chunked':
         raise ProtocolError(http.HTTPStatus.BAD_REQUEST,
-                            'Transfer-Encoding %r is not served; only "chunked" is'
-                            % value.decode('latin-1'))
+                            'Transfer-Encoding %r is not served: it must end with '
+                            '"chunked", once, after codings among %s'
+                            % (value, ', '.join(sorted(TRANSFER_CODINGS - {'chunked'}))))
 
 
 def _check_target(message: Message) -> None:
@@ -254,10 +278,27 @@ def _check_target(message: Message) -> None:
             raise ProtocolError(http.HTTPStatus.BAD_REQUEST,
                                 'the target "*" is for OPTIONS only')
         return
-    scheme = target.split(b':', 1)[0].lower()
-    if scheme not in (b'http', b'https') or not target[len(scheme):].startswith(b'://'):
+    scheme, colon, rest = target.partition(b':')
+    try:
+        if not (colon and SCHEME.match(scheme) and rest.startswith(b'//')):
+            raise httptools.HttpParserInvalidURLError
+        message.url = httptools.parse_url(target)
+    except httptools.HttpParserInvalidURLError:
         raise ProtocolError(http.HTTPStatus.BAD_REQUEST,
-                            'the request target must be a path or an http(s) URL')
+                            'the request target must be a path or an absolute URL') from None
+
+
+def encode_request_line(data: bytes) -> bytes:
+    """``data`` with the raw non-ASCII bytes of its first line percent-encoded.
+
+    Clients send UTF-8 paths unencoded now and then; llhttp refuses them.
+    Encoding them is what the client should have done, and changes nothing
+    of the framing: only the request line, which ends before any body.
+    """
+    end = data.find(b'\n')
+    line = data if end < 0 else data[:end]
+    return _NOT_ASCII.sub(lambda match: quote_from_bytes(match.group()).encode('ascii'),
+                          line) + (b'' if end < 0 else data[end:])
 
 
 def _describe(error: httptools.HttpParserError) -> str:

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable
 from urllib.parse import unquote_to_bytes
 
 import eventlet
-import httptools
 from oslo_log import log as logging
 
 from svcframe.wsgi import body as wsgi_body
+from svcframe.wsgi.access_log import escape
 from svcframe.wsgi import parser as wsgi_parser
 from svcframe.wsgi import response as wsgi_response
 from svcframe.wsgi import sockets
@@ -112,6 +112,10 @@ class Connection:
                         raise TimeoutError
                 data = self.io.receive(timeout)
                 if not data:
+                    if messages:  # a client that half-closed may still read
+                        self._refuse(messages[0], wsgi_parser.ProtocolError(
+                            http.HTTPStatus.BAD_REQUEST,
+                            'the request ended in the middle of its head'))
                     return None
                 self.parser.feed(data)
         except TimeoutError:
@@ -132,8 +136,9 @@ class Connection:
             raise wsgi_body.BodyError(http.HTTPStatus.REQUEST_TIMEOUT,
                                       'the request body stalled for %g s'
                                       % self.policy.body_timeout) from None
-        if not data:
-            raise wsgi_body.BodyError(None, 'the client closed before the end of its body')
+        if not data:  # a client that half-closed may still read the answer
+            raise wsgi_body.BodyError(http.HTTPStatus.BAD_REQUEST,
+                                      'the request ended before its body did')
         self.parser.feed(data)
 
     def _send(self, data: bytes) -> None:
@@ -250,7 +255,7 @@ class Connection:
         elif target == b'*':
             path, query = b'*', b''
         else:  # absolute-form: the URL's authority replaces Host
-            url = httptools.parse_url(target)
+            url = message.url
             path, query = url.path or b'/', url.query or b''
             environ['HTTP_HOST'] = _authority(url)
         if b'%' in path:
@@ -304,11 +309,3 @@ def error_response(version: str, status: int, message: str, identifier: str) -> 
 def _authority(url: object) -> str:
     host = url.host.decode('latin-1')
     return '%s:%d' % (host, url.port) if url.port else host
-
-
-_CONTROL = {code: '\\x%02x' % code for code in (*range(0x20), 0x7f)}
-
-
-def escape(text: str) -> str:
-    """``text`` with control characters shown as \\xNN, for a log line."""
-    return text.translate(_CONTROL) if not text.isprintable() else text

@@ -47,9 +47,12 @@ def test_a_head_keeps_its_header_fields_and_version() -> None:
 
 
 @pytest.mark.parametrize('data, status', [
-    (b'GET / HTTP/1.1\r\n\r\n', 400),  # no Host
     (b'GET / HTTP/1.1\r\n' + HOST + HOST + b'\r\n', 400),
-    (b'POST / HTTP/1.1\r\n' + HOST + b'Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n', 400),
+    (b'GET / HTTP/1.1\r\n' + HOST + b'Content-Type: a/b\r\ncontent-type: c/d\r\n\r\n', 400),
+    (b'GET / HTTP/1.1\r\n' + HOST + b'Authorization: a\r\nAuthorization: b\r\n\r\n', 400),
+    (b'POST / HTTP/1.1\r\n' + HOST + b'Transfer-Encoding: foo, chunked\r\n\r\n0\r\n\r\n', 400),
+    (b'POST / HTTP/1.1\r\n' + HOST + b'Transfer-Encoding: chunked\r\n'
+     b'Transfer-Encoding: identity\r\n\r\n0\r\n\r\n', 400),
     (b'POST / HTTP/1.1\r\n' + HOST + b'Transfer-Encoding: chunked, gzip\r\n\r\n', 400),
     (b'POST / HTTP/1.1\r\n' + HOST + b'Transfer-Encoding: chunked\r\n'
      b'Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400),
@@ -67,7 +70,7 @@ def test_a_head_keeps_its_header_fields_and_version() -> None:
     (b'POST / HTTP/1.1\r\n' + HOST + b'Transfer-Encoding: chunked\r\n\r\n'
      b'0\r\nHost: other\r\n\r\n', 400),
     (b'POST / HTTP/1.1\r\n' + HOST + b'Transfer-Encoding: chunked\r\n\r\n'
-     b'0\r\nContent-Type: text/plain\r\n\r\n', 400),
+     b'0\r\nAuthorization: Basic eDp5\r\n\r\n', 400),
     (b'GET / HTTP/1.1\r\n' + HOST + b'X: a\x07b\r\n\r\n', 400),
     (b'GET / HTTP/1.1\r\n' + HOST + b'X: a\x00b\r\n\r\n', 400),
     (b'GET / HTTP/1.1\r\n' + HOST + b'X: a\x7fb\r\n\r\n', 400),
@@ -76,11 +79,11 @@ def test_a_head_keeps_its_header_fields_and_version() -> None:
     (b'GET / HTTP/1.1\r\n' + HOST + b'X : a\r\n\r\n', 400),
     (b'GET * HTTP/1.1\r\n' + HOST + b'\r\n', 400),
     (b'GET api:80 HTTP/1.1\r\n' + HOST + b'\r\n', 400),
-    (b'GET ftp://api/x HTTP/1.1\r\n' + HOST + b'\r\n', 400),
+    (b'GET http:x HTTP/1.1\r\n' + HOST + b'\r\n', 400),
     (b'CONNECT api:443 HTTP/1.1\r\n' + HOST + b'\r\n', 405),
     (b'GET / HTTP/1.2\r\n' + HOST + b'\r\n', 400),
     (b'GET / HTTP/0.9\r\n\r\n', 400),
-    (b'GET / HTTP/2.0\r\n' + HOST + b'\r\n', 505),
+    (b'GET / HTTP/2.0\r\n' + HOST + b'\r\n', 400),
     (b'GET / http/1.1\r\n' + HOST + b'\r\n', 400),
     (b'get / HTTP/1.1\r\n' + HOST + b'\r\n', 400),
     (b'GET / HTTP/1.1\r\n' + HOST + b'Expect: something\r\n\r\n', 417),
@@ -161,3 +164,25 @@ def test_absolute_form_and_asterisk_with_options_are_accepted() -> None:
 def test_environ_keys() -> None:
     assert [parser.environ_key(name) for name in (b'Content-Type', b'X-Auth-Token', b'HOST')] == [
         'CONTENT_TYPE', 'HTTP_X_AUTH_TOKEN', 'HTTP_HOST']
+
+
+@pytest.mark.parametrize('data', [
+    b'GET / HTTP/1.1\r\n\r\n',  # no Host: links then use the server's address
+    b'POST / HTTP/1.1\r\n' + HOST + b'Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n',
+    b'POST / HTTP/1.1\r\n' + HOST + b'Transfer-Encoding: identity\r\n'
+    b'Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    b'GET https://user@[::1]:8443/x?y#z HTTP/1.1\r\n' + HOST + b'\r\n',
+])
+def test_what_is_framed_without_doubt_is_served(data: bytes) -> None:
+    (message,) = parse(data).messages
+
+    assert (message.error, message.complete) == (None, True)
+
+
+def test_raw_utf8_in_the_request_line_is_percent_encoded() -> None:
+    messages = parse('GET /caf\u00e9?q=\u00e0 HTTP/1.1\r\n'.encode() + HOST + b'\r\n'
+                     + 'POST /x HTTP/1.1\r\nHost: api\r\nContent-Length: 2\r\n\r\n\u00e9'
+                     .encode()).messages
+
+    assert [(m.target, b''.join(m.body), m.error) for m in messages] == [
+        (b'/caf%C3%A9?q=%C3%A0', b'', None), (b'/x', '\u00e9'.encode(), None)]

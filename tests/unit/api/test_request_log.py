@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+import webob
+
+from svcframe.api.request_log import RequestLog
+from svcframe.wsgi import access_log
+
+
+def not_found(environ, start_response):
+    start_response('404 Not Found', [('Content-Type', 'text/plain')])
+    return [b'no']
+
+
+def call(environ: dict) -> webob.Response:
+    request = webob.Request.blank('/v1/thing', environ=environ)
+    request.environ['openstack.request_id'] = 'req-1'
+    return request.get_response(RequestLog(not_found))
+
+
+@pytest.fixture
+def log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.DEBUG, logger='svcframe.api.request_log')
+    return caplog
+
+
+def test_writes_a_line_where_no_server_wrote_an_access_line(
+        log: pytest.LogCaptureFixture) -> None:
+    response = call({})
+
+    assert response.status_code == 404
+    [record] = [r for r in log.records if r.name == 'svcframe.api.request_log']
+    assert record.levelno == logging.INFO
+    assert record.getMessage().startswith('GET /v1/thing -> 404 in ')
+    assert 'request id req-1' in record.getMessage()
+
+
+def test_writes_nothing_when_the_server_wrote_an_access_line(
+        log: pytest.LogCaptureFixture) -> None:
+    response = call({access_log.ENVIRON_KEY: True})
+
+    assert response.status_code == 404
+    assert response.body == b'no'
+    assert [r for r in log.records if r.name == 'svcframe.api.request_log'] == []
