@@ -13,9 +13,10 @@ import re
 from collections.abc import Callable, Iterable
 
 import webob
-from oslo_context import context
 from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
+
+from svcframe import request_ids
 
 INBOUND_ENVIRON_KEY = 'HTTP_' + request_id.INBOUND_HEADER.upper().replace('-', '_')
 
@@ -27,7 +28,7 @@ class RequestId(request_id.RequestId):
         global_id = environ.get(INBOUND_ENVIRON_KEY)
         if global_id and re.match(request_id.ID_FORMAT, global_id):
             environ[request_id.GLOBAL_REQ_ID] = global_id
-        req_id = context.generate_request_id()
+        req_id = request_ids.generate()
         environ[request_id.ENV_REQUEST_ID] = req_id
         header = request_id.HTTP_RESP_HEADER_REQUEST_ID
 
@@ -42,7 +43,12 @@ class RequestId(request_id.RequestId):
 class HTTPProxyToWSGI(http_proxy_to_wsgi.HTTPProxyToWSGI):
     """Takes the scheme and host from proxy headers, when told to trust them."""
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Not a mutable option: read once rather than on every request.
+        self.enabled = self._conf_get('enable_proxy_headers_parsing')
+
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if self._conf_get('enable_proxy_headers_parsing'):
+        if self.enabled:
             self.process_request(webob.Request(environ))
         return self.application(environ, start_response)

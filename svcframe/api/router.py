@@ -117,7 +117,10 @@ class Router:
         return [body]
 
     def _dispatch(self, req: webob.Request) -> Any:
-        handler = self._static.get((req.path_info, req.method))
+        environ = req.environ
+        # The environ's own strings: webob would decode PATH_INFO as UTF-8,
+        # and a path that is not ASCII is no static path anyway.
+        handler = self._static.get((environ['PATH_INFO'], environ['REQUEST_METHOD']))
         if handler is not None:
             return handler(req)
         match = self.mapper.match(environ=req.environ)

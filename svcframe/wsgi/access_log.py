@@ -138,26 +138,36 @@ class AccessLog:
         self._date: access_sinks.Clock = (-1, '')
 
     @classmethod
-    def from_conf(cls, conf: cfg.ConfigOpts, binary: str) -> AccessLog | None:
+    def from_conf(cls, conf: cfg.ConfigOpts, binary: str,
+                  defer: access_sinks.Defer | None = None) -> AccessLog | None:
         """None when [wsgi] access_log is False.
 
-        Raises svcframe.exception.InvalidOptionValue for a wsgi_log_format
-        with an unknown key.
+        ``defer`` lets a server batch the writes (see access_sinks). Raises
+        svcframe.exception.InvalidOptionValue for a wsgi_log_format with an
+        unknown key.
         """
         if not conf.wsgi.access_log:
             return None
         log_format = conf.wsgi.wsgi_log_format
         check_log_format(log_format)
-        return cls.for_logger(log_format, logging.getLogger(LOGGER_NAME), binary, conf.host)
+        return cls.for_logger(log_format, logging.getLogger(LOGGER_NAME), binary, conf.host,
+                              defer=defer)
 
     @classmethod
     def for_logger(cls, log_format: str, logger: logging.Logger, binary: str, host: str,
-                   clock: Callable[[], int] = time.time_ns) -> AccessLog:
+                   clock: Callable[[], int] = time.time_ns,
+                   defer: access_sinks.Defer | None = None) -> AccessLog:
         """An access log on ``logger``'s handlers (and its ancestors'), as set up now.
 
         ``clock`` gives the time in nanoseconds since the epoch.
         """
-        return cls(log_format, logger, access_sinks.build_sinks(logger, binary, host), clock)
+        return cls(log_format, logger, access_sinks.build_sinks(logger, binary, host, defer),
+                   clock)
+
+    def flush(self) -> None:
+        """Write the lines a deferring sink still holds (before a stop, say)."""
+        for sink in self.sinks:
+            sink.flush()
 
     def write(self, client_ip: str, method: str, target: str, version: str, status: int,
               length: int, seconds: float, request_id: str | None) -> None:

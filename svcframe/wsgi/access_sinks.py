@@ -5,6 +5,8 @@ the request context onto it, computes an ISO time with dateutil, picks its
 format per record). An access line has one shape, so for the handlers
 oslo.log makes for ``log_file`` and ``use_stderr``, with its text or its JSON
 formatter, the line is written here directly, under the handler's lock.
+A server may batch the writes: with ``defer``, the lines of a turn of its
+event loop are written together, in one write, at the next turn.
 
 A handler gets a fast sink only once that sink has rendered two probe lines
 (with and without a request id) exactly as the handler's own formatter
@@ -43,7 +45,7 @@ FUNC_NAME = 'write'
 
 Clock = tuple[int, str]  # (second, its time string): one attribute, no torn reads
 MSECS = tuple('%03d' % msecs for msecs in range(1000))
-getpid = os.getpid
+Defer = Callable[[Callable[[], None]], None]  # runs a callback soon, from the same thread
 NS_PER_SECOND = 1_000_000_000
 NS_PER_MSEC = 1_000_000
 MSECS_FLOAT = tuple(repr(float(msecs)) for msecs in range(1000))
@@ -52,6 +54,23 @@ MSECS_FLOAT = tuple(repr(float(msecs)) for msecs in range(1000))
 class Sink(Protocol):
     def emit(self, ns: int, message: str, request_id: str | None) -> None:
         """Write the line of a request logged at ``ns`` (time.time_ns())."""
+
+    def flush(self) -> None:
+        """Write what is deferred now."""
+
+
+class _ProcessId:
+    """os.getpid() is a system call; the id changes only in a forked child."""
+
+    def __init__(self) -> None:
+        self.value = os.getpid()
+        os.register_at_fork(after_in_child=self._renew)
+
+    def _renew(self) -> None:
+        self.value = os.getpid()
+
+
+_process = _ProcessId()
 
 
 class _TemplateContext(context_utils.RequestContext):
@@ -100,14 +119,20 @@ class RecordSink:
             if INFO >= handler.level:
                 handler.handle(record)
 
+    def flush(self) -> None:
+        pass  # nothing is deferred
+
 
 class _StreamSink:
     """What the fast sinks share: the handler, its time format, following logrotate."""
 
-    def __init__(self, handler: logging.StreamHandler, fallback: RecordSink) -> None:
+    def __init__(self, handler: logging.StreamHandler, fallback: RecordSink,
+                 defer: Defer | None = None) -> None:
         formatter = handler.formatter
         self.handler = handler
         self._fallback = fallback
+        self._defer = defer
+        self._pending: list[tuple[str, int, str, str | None]] = []
         self._datefmt: str = getattr(formatter, 'datefmt', None) or ''
         self._converter: Callable[[float], time.struct_time] = getattr(
             formatter, 'converter', time.localtime)
@@ -124,6 +149,18 @@ class _StreamSink:
         return clock
 
     def _write(self, line: str, ns: int, message: str, request_id: str | None) -> None:
+        pending = self._pending
+        pending.append((line, ns, message, request_id))
+        if self._defer is None:
+            self.flush()
+        elif len(pending) == 1:
+            self._defer(self.flush)
+
+    def flush(self) -> None:
+        """Write the pending lines: one lock, one write, one flush for them all."""
+        lines, self._pending = self._pending, []
+        if not lines:
+            return
         handler = self.handler
         lock = handler.lock  # svcframe.logs renews it after a fork: read it each time
         stream = None
@@ -131,18 +168,19 @@ class _StreamSink:
         try:
             stream = handler.stream
             if stream is not None:
-                stream.write(line)
+                stream.write(''.join([line[0] for line in lines]))
                 stream.flush()
         except RecursionError:
             raise
         except Exception:
             # What StreamHandler.emit does: report it on stderr, never raise.
-            handler.handleError(logging.makeLogRecord({'msg': line.rstrip('\n')}))
+            handler.handleError(logging.makeLogRecord({'msg': lines[0][0].rstrip('\n')}))
         finally:
             lock.release()
         if stream is None:
             # Closed, or a reopen failed: the handler knows how to reopen.
-            self._fallback.emit(ns, message, request_id)
+            for _line, ns, message, request_id in lines:
+                self._fallback.emit(ns, message, request_id)
 
 
 class TextSink(_StreamSink):
@@ -150,8 +188,8 @@ class TextSink(_StreamSink):
 
     def __init__(self, handler: logging.StreamHandler, fallback: RecordSink,
                  logger_name: str, binary: str, host: str, identity: str,
-                 global_request_id: object) -> None:
-        super().__init__(handler, fallback)
+                 global_request_id: object, defer: Defer | None = None) -> None:
+        super().__init__(handler, fallback, defer)
         self._head = ' INFO %s %s %s ' % (binary, host, logger_name)
         self._with_id = '[%s ' % (global_request_id,)
         self._after_id = ' %s] ' % identity
@@ -164,7 +202,7 @@ class TextSink(_StreamSink):
         if handler.level > INFO:
             return
         second, rest = divmod(ns, NS_PER_SECOND)
-        process = getpid()
+        process = _process.value
         stamp = self._stamp
         if stamp[0] != second or stamp[1] != process:
             stamp = self._restamp(second, process)
@@ -189,8 +227,9 @@ class JsonSink(_StreamSink):
 
     def __init__(self, handler: logging.StreamHandler, fallback: RecordSink,
                  logger_name: str, extra: dict[str, Any], template: dict[str, Any],
-                 start: float, process_name: str | None) -> None:
-        super().__init__(handler, fallback)
+                 start: float, process_name: str | None,
+                 defer: Defer | None = None) -> None:
+        super().__init__(handler, fallback, defer)
         # oslo dumps with json's defaults (ASCII, ', ' and ': '); encode() of
         # a str is one C call.
         self._encode = encode = json.JSONEncoder().encode
@@ -224,7 +263,7 @@ class JsonSink(_StreamSink):
             context = self._context_head + encode(request_id) + self._context_tail
         else:
             context = '{}'
-        process = getpid() if logging.logProcesses else None
+        process = _process.value if logging.logProcesses else None
         line = ''.join((
             '{"message": ', text, ', "asctime": ', encode(clock[1]), self._name, text,
             self._record, repr(created), ', "msecs": ', MSECS_FLOAT[rest // NS_PER_MSEC],
@@ -252,7 +291,8 @@ def _locked(handler: logging.Handler, action: Callable[[], object]) -> None:
         handler.release()
 
 
-def build_sinks(logger: logging.Logger, binary: str, host: str) -> list[Sink]:
+def build_sinks(logger: logging.Logger, binary: str, host: str,
+                defer: Defer | None = None) -> list[Sink]:
     """The sinks of every handler a line of ``logger`` reaches, as set up now."""
     template = context_values()
     reference = make_record(logger, PROBE_MESSAGE, None, template)
@@ -277,7 +317,7 @@ def build_sinks(logger: logging.Logger, binary: str, host: str) -> list[Sink]:
                                      template=template, start=start,
                                      process_name=reference.processName)
         if make is not None and _writes_like(make, handler, logger, template, start):
-            sinks.append(make(handler))
+            sinks.append(make(handler, defer=defer))
         else:
             slow.append(handler)
     if slow:

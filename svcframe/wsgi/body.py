@@ -23,6 +23,27 @@ class BodyError(IOError):
         self.status = status
 
 
+class EmptyBody:
+    """wsgi.input of a request that came whole and without a body: one for all."""
+
+    failure: BodyError | None = None
+
+    def read(self, size: int | None = -1) -> bytes:
+        return b''
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return b''
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        return []
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(())
+
+
+EMPTY = EmptyBody()
+
+
 class RequestBody:
     """The body of ``message``; ``receive()`` reads more of it from the client.
 

@@ -13,14 +13,15 @@ import dataclasses
 import http
 import json
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from urllib.parse import unquote_to_bytes
 
 import eventlet
 from oslo_log import log as logging
 
+from svcframe import request_ids
 from svcframe.wsgi import body as wsgi_body
+from svcframe.wsgi.access_log import ENVIRON_KEY as ACCESS_LOGGED
 from svcframe.wsgi.access_log import escape
 from svcframe.wsgi import parser as wsgi_parser
 from svcframe.wsgi import response as wsgi_response
@@ -46,10 +47,6 @@ class Policy:
     body_timeout: float | None  # reading a body or sending a response; None: forever
     keep_alive: bool = True
     access_log: object | None = None  # svcframe.wsgi.access_log.AccessLog
-
-
-def request_id() -> str:
-    return 'req-' + str(uuid.uuid4())
 
 
 class Connection:
@@ -96,37 +93,41 @@ class Connection:
         policy = self.policy
         self.idle = True
         self.idle_since = time.monotonic()
+        # Nothing of a request yet: a new connection gets the head's time, a
+        # kept-alive one the idle time. The head's time runs from its first byte.
+        timeout = policy.keep_alive_timeout if self.served else policy.header_timeout
         deadline = None
         try:
             while not messages or not (messages[0].head_complete or messages[0].error):
-                if messages and deadline is None:
-                    self.idle = False
-                    deadline = time.monotonic() + policy.header_timeout
-                if deadline is None:
-                    # Nothing of a request yet: a new connection gets the head's
-                    # time, a kept-alive one the idle time.
-                    timeout = policy.keep_alive_timeout if self.served else policy.header_timeout
-                else:
-                    timeout = deadline - time.monotonic()
-                    if timeout <= 0:
-                        raise TimeoutError
                 data = self.io.receive(timeout)
                 if not data:
-                    if messages:  # a client that half-closed may still read
-                        self._refuse(messages[0], wsgi_parser.ProtocolError(
+                    if deadline is not None:  # a client that half-closed may still read
+                        self._refuse(self._current(), wsgi_parser.ProtocolError(
                             http.HTTPStatus.BAD_REQUEST,
                             'the request ended in the middle of its head'))
                     return None
+                if deadline is None:
+                    self.idle = False
+                    deadline = time.monotonic() + policy.header_timeout
                 self.parser.feed(data)
+                timeout = deadline - time.monotonic()
+                if timeout <= 0 and not (messages and (messages[0].head_complete
+                                                       or messages[0].error)):
+                    raise TimeoutError
         except TimeoutError:
-            if messages:
-                self._refuse(messages[0], wsgi_parser.ProtocolError(
+            if deadline is not None:
+                self._refuse(self._current(), wsgi_parser.ProtocolError(
                     http.HTTPStatus.REQUEST_TIMEOUT,
                     'the request head took longer than %g s' % policy.header_timeout))
             return None
         finally:
             self.idle = False
         return messages[0]
+
+    def _current(self) -> wsgi_parser.Message:
+        """The request being read, or a blank one when too little of it came to tell."""
+        messages = self.parser.messages
+        return messages[0] if messages else wsgi_parser.Message()
 
     def _receive_body(self) -> None:
         """More of the current body from the client (raises BodyError)."""
@@ -153,7 +154,10 @@ class Connection:
         started = time.monotonic()
         policy = self.policy
         environ = self._environ(message)
-        body = wsgi_body.RequestBody(message, self._receive_body, self._send)
+        if message.complete and not message.body:
+            body = wsgi_body.EMPTY
+        else:
+            body = wsgi_body.RequestBody(message, self._receive_body, self._send)
         environ['wsgi.input'] = body
         keep_alive = message.keep_alive and policy.keep_alive and not message.upgrade
         response = wsgi_response.Response(message.version, message.method == 'HEAD',
@@ -169,7 +173,8 @@ class Connection:
         return self.policy.keep_alive
 
     def _run_app(self, message: wsgi_parser.Message, environ: dict,
-                 body: wsgi_body.RequestBody, response: wsgi_response.Response) -> bool:
+                 body: wsgi_body.RequestBody | wsgi_body.EmptyBody,
+                 response: wsgi_response.Response) -> bool:
         """Call the app and send its response; False when the connection must end."""
         result: Iterable[bytes] | None = None
         try:
@@ -233,7 +238,7 @@ class Connection:
 
     def _refuse(self, message: wsgi_parser.Message, error: wsgi_parser.ProtocolError) -> None:
         """Answer with the JSON error for ``error``; the connection ends after it."""
-        identifier = request_id()
+        identifier = request_ids.generate()
         version = message.version if message.head_complete else 'HTTP/1.1'
         try:
             self._send(error_response(version, error.status, str(error), identifier))
@@ -247,6 +252,7 @@ class Connection:
 
     def _environ(self, message: wsgi_parser.Message) -> dict:
         environ = self.base_environ.copy()
+        environ[ACCESS_LOGGED] = self.policy.access_log is not None
         environ['REQUEST_METHOD'] = message.method
         environ['SERVER_PROTOCOL'] = message.version
         target = message.target

@@ -14,6 +14,8 @@ from email.utils import formatdate
 
 # Statuses that never carry a body (RFC 9110 section 6.4.1).
 BODILESS_STATUSES = frozenset(('204', '304'))
+# Response headers the server reads: framing, the connection, the request id.
+SERVER_READ_HEADERS = frozenset(('content-length', 'connection', 'x-openstack-request-id'))
 _date_cache: list = [0, b'']
 
 
@@ -118,24 +120,24 @@ class Response:
     def _head(self, known_length: int | None) -> bytes:
         """The status line and headers, completed with the framing; marks them sent."""
         self.headers_sent = True
-        code = self.status[:3]
-        if not (code.isdigit() and self.status[3:4] == ' '):
-            raise ValueError('status %r is not "NNN Reason"' % self.status)
+        status = self.status
+        code = status[:3]
+        if not (code.isdigit() and status[3:4] == ' '):
+            raise ValueError('status %r is not "NNN Reason"' % status)
         lines = []
         content_length = None
         connection_close = False
         for name, value in self.headers:
             lowered = name.lower()
-            if lowered == 'content-length':
-                content_length = value
-            elif lowered == 'connection':
-                connection_close = value.strip().lower() == 'close'
-                continue  # the server decides this one
-            elif lowered == 'x-openstack-request-id':
-                self.request_id = value
-            if '\n' in value or '\r' in value or '\n' in name or '\r' in name:
-                raise ValueError('header %r has a line break in its value' % name)
-            lines.append('%s: %s\r\n' % (name, value))
+            if lowered in SERVER_READ_HEADERS:
+                if lowered == 'content-length':
+                    content_length = value
+                elif lowered == 'connection':
+                    connection_close = value.strip().lower() == 'close'
+                    continue  # the server decides this one
+                else:
+                    self.request_id = value
+            lines.append(f'{name}: {value}\r\n')
         if connection_close or not self.server_keeps_alive():
             self.keep_alive = False
         self._frame_body(code, content_length, known_length, lines)
@@ -144,9 +146,12 @@ class Response:
                 lines.append('Connection: keep-alive\r\n')
         else:
             lines.append('Connection: close\r\n')
-        lines.append('\r\n')
-        status_line = '%s %s\r\n' % (self.version, self.status)
-        return status_line.encode('latin-1') + http_date() + ''.join(lines).encode('latin-1')
+        text = ''.join(lines)
+        # One line break per line, or an app put one in a name or a value.
+        if text.count('\n') != len(lines) or text.count('\r') != len(lines):
+            raise ValueError('a response header has a line break in its name or value')
+        return (f'{self.version} {status}\r\n'.encode('latin-1') + http_date()
+                + text.encode('latin-1') + b'\r\n')
 
     def _frame_body(self, code: str, content_length: str | None,
                     known_length: int | None, lines: list[str]) -> None:

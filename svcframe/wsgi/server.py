@@ -19,6 +19,7 @@ from collections.abc import Callable
 import eventlet
 from eventlet import event
 from eventlet import greenio
+from eventlet import hubs
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -40,6 +41,15 @@ SHARED_SOCKET_CLOSE_SECONDS = 0.5
 # With several workers on one socket, a worker waits this long per open
 # connection before accepting the next, so idler workers take new ones.
 SPREAD_SECONDS_PER_CONNECTION = 0.0005
+
+
+def at_next_hub_turn(callback: Callable[[], None]) -> None:
+    """Run ``callback`` at the hub's next turn, after the green threads ready now.
+
+    The access lines of the requests answered in one turn are then written
+    together: one lock, one write and one flush instead of one each.
+    """
+    hubs.get_hub().schedule_call_global(0, callback)
 
 
 class FileWrapper:
@@ -86,7 +96,8 @@ class ServerSettings:
                                              header_line=wsgi.max_header_line,
                                              header_size=wsgi.max_header_size,
                                              header_count=wsgi.max_header_count),
-                   access_log=wsgi_access_log.AccessLog.from_conf(conf, binary))
+                   access_log=wsgi_access_log.AccessLog.from_conf(
+                       conf, binary, defer=at_next_hub_turn))
 
     def apply(self, policy: protocol.Policy) -> None:
         """Make the connections follow these settings."""
@@ -182,7 +193,7 @@ class WSGIServer:
     def _connection_environ(self, client: socket.socket, address: tuple) -> dict:
         """The environ keys that stay the same for every request of a connection."""
         server_address = client.getsockname()
-        environ = {
+        return {
             'GATEWAY_INTERFACE': 'CGI/1.1',
             'SCRIPT_NAME': '',
             'SERVER_NAME': self.host,
@@ -198,9 +209,6 @@ class WSGIServer:
             'wsgi.input_terminated': True,
             'wsgi.file_wrapper': FileWrapper,
         }
-        if self._policy.access_log is not None:
-            environ[wsgi_access_log.ENVIRON_KEY] = True
-        return environ
 
     def _handle(self, connection: protocol.Connection, client: socket.socket) -> None:
         try:
@@ -231,6 +239,8 @@ class WSGIServer:
                 self._policy.keep_alive = False  # every response says close
                 self._close_connections_when_idle()
                 self._pool.waitall()
+                if self._policy.access_log is not None:
+                    self._policy.access_log.flush()
             elif self._socket is not None:
                 self._socket.close()
         finally:

@@ -54,5 +54,7 @@ def test_proxy_headers_are_honoured_only_when_enabled() -> None:
     assert webob.Request.blank('/', headers=forwarded).get_response(
         filtered).json['scheme'] == 'http'
     conf.set_override('enable_proxy_headers_parsing', True, group='oslo_middleware')
+    # An option that is not mutable: read when the pipeline is built.
+    filtered = oslo_filters.HTTPProxyToWSGI(echo_environ, conf)
     assert webob.Request.blank('/', headers=forwarded).get_response(
         filtered).json['scheme'] == 'https'
