@@ -20,9 +20,8 @@ import eventlet
 from oslo_log import log as logging
 
 from svcframe import request_ids
+from svcframe.wsgi import access_log as wsgi_access_log
 from svcframe.wsgi import body as wsgi_body
-from svcframe.wsgi.access_log import ENVIRON_KEY as ACCESS_LOGGED
-from svcframe.wsgi.access_log import escape
 from svcframe.wsgi import parser as wsgi_parser
 from svcframe.wsgi import response as wsgi_response
 from svcframe.wsgi import sockets
@@ -46,7 +45,7 @@ class Policy:
     keep_alive_timeout: float
     body_timeout: float | None  # reading a body or sending a response; None: forever
     keep_alive: bool = True
-    access_log: object | None = None  # svcframe.wsgi.access_log.AccessLog
+    access_log: wsgi_access_log.AccessLog | None = None
 
 
 class Connection:
@@ -165,8 +164,8 @@ class Connection:
         if not self._run_app(message, environ, body, response):
             return False
         keep_alive = response.keep_alive and (message.complete or self._discard(message))
-        self._log(message, response.status[:3], response.length, started,
-                  response.request_id)
+        self._log(message.method, message.target, message.version, int(response.status[:3]),
+                  response.length, time.monotonic() - started, response.request_id)
         return keep_alive
 
     def _keeps_alive(self) -> bool:
@@ -202,7 +201,7 @@ class Connection:
                     close()
                 except Exception:
                     LOG.exception('%s %s: the response close() failed', message.method,
-                                  escape(message.target.decode('latin-1')))
+                                  escape(message.target))
 
     def _refuse_body(self, message: wsgi_parser.Message, failure: wsgi_body.BodyError) -> bool:
         """The body was malformed or too slow: that is the answer, whatever the app made of it."""
@@ -213,7 +212,7 @@ class Connection:
     def _fail(self, message: wsgi_parser.Message, response: wsgi_response.Response) -> None:
         """The app raised: a JSON 500 if nothing was sent yet, else an abrupt close."""
         LOG.exception('%s %s: the application raised', message.method,
-                      escape(message.target.decode('latin-1')))
+                      escape(message.target))
         if not response.headers_sent:
             self._refuse(message, wsgi_parser.ProtocolError(
                 http.HTTPStatus.INTERNAL_SERVER_ERROR,
@@ -244,17 +243,24 @@ class Connection:
             self._send(error_response(version, error.status, str(error), identifier))
         except sockets.PeerGone:
             pass
-        LOG.debug('refused %s: %s', escape(message.target.decode('latin-1')), error)
-        self._log_refusal(message.method or '-', message.target, version, error.status,
-                          identifier)
+        LOG.debug('refused %s: %s', escape(message.target), error)
+        self._log(message.method or '-', message.target, version, error.status, 0, 0.0,
+                  identifier)
 
     # --- the environ and the access line ---
 
     def _environ(self, message: wsgi_parser.Message) -> dict:
         environ = self.base_environ.copy()
-        environ[ACCESS_LOGGED] = self.policy.access_log is not None
+        environ[wsgi_access_log.ENVIRON_KEY] = self.policy.access_log is not None
         environ['REQUEST_METHOD'] = message.method
         environ['SERVER_PROTOCOL'] = message.version
+        for name, value in message.headers:
+            key = wsgi_parser.environ_key(name)
+            text = value.decode('latin-1')
+            if key in environ:  # a list field sent in several lines
+                environ[key] += ('; ' if key == 'HTTP_COOKIE' else ',') + text
+            else:
+                environ[key] = text
         target = message.target
         if target[:1] == b'/':
             path, _, query = target.partition(b'?')
@@ -272,31 +278,14 @@ class Connection:
             path = b'/' + path.lstrip(b'/')
         environ['PATH_INFO'] = path.decode('latin-1')
         environ['QUERY_STRING'] = query.decode('latin-1')
-        for name, value in message.headers:
-            key = wsgi_parser.environ_key(name)
-            text = value.decode('latin-1')
-            if key in environ and key != 'HTTP_HOST':
-                separator = '; ' if key == 'HTTP_COOKIE' else ','
-                environ[key] += separator + text
-            else:
-                environ[key] = text
         return environ
 
-    def _log(self, message: wsgi_parser.Message, status: str, length: int,
-             started: float, identifier: str | None) -> None:
-        access_log = self.policy.access_log
-        if access_log is not None:
-            access_log.write(self.base_environ['REMOTE_ADDR'], message.method,
-                             message.target.decode('latin-1'), message.version,
-                             int(status or 0), length, time.monotonic() - started,
-                             identifier)
-
-    def _log_refusal(self, method: str, target: bytes, version: str, status: int,
-                     identifier: str) -> None:
+    def _log(self, method: str, target: bytes, version: str, status: int, length: int,
+             seconds: float, identifier: str | None) -> None:
         access_log = self.policy.access_log
         if access_log is not None:
             access_log.write(self.base_environ['REMOTE_ADDR'], method,
-                             target.decode('latin-1'), version, int(status), 0, 0.0,
+                             target.decode('latin-1'), version, status, length, seconds,
                              identifier)
 
 
@@ -315,3 +304,8 @@ def error_response(version: str, status: int, message: str, identifier: str) -> 
 def _authority(url: object) -> str:
     host = url.host.decode('latin-1')
     return '%s:%d' % (host, url.port) if url.port else host
+
+
+def escape(target: bytes) -> str:
+    """A request target as a log line may show it."""
+    return wsgi_access_log.escape(target.decode('latin-1'))

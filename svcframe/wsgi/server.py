@@ -123,9 +123,10 @@ class WSGIServer:
         self.spread_connections = spread_connections
         self._socket: socket.socket | None = None
         self._policy: protocol.Policy | None = None
+        self._writer: sockets.TurnWriter | None = None
         self._pool: eventlet.GreenPool | None = None
         self._accept_thread: eventlet.greenthread.GreenThread | None = None
-        self._connections: dict[int, tuple[protocol.Connection, socket.socket]] = {}
+        self._connections: dict[int, protocol.Connection] = {}
         self._stopping = False
         self._stopped = event.Event()
 
@@ -159,6 +160,7 @@ class WSGIServer:
             self.listen()
         self._policy = protocol.Policy(self.settings.limits, 0, 0, None)
         self.settings.apply(self._policy)
+        self._writer = sockets.TurnWriter()
         self._pool = eventlet.GreenPool(self.settings.pool_size)
         self._accept_thread = eventlet.spawn(self._accept_loop)
 
@@ -185,10 +187,10 @@ class WSGIServer:
 
     def _serve(self, client: socket.socket, address: tuple) -> None:
         connection = protocol.Connection(
-            sockets.GreenSocketIO(client), self.app,
+            sockets.GreenSocketIO(client, self._writer), self.app,
             self._connection_environ(client, address), self._policy)
-        self._connections[id(connection)] = (connection, client)
-        self._pool.spawn_n(self._handle, connection, client)
+        self._connections[id(connection)] = connection
+        self._pool.spawn_n(self._handle, connection)
 
     def _connection_environ(self, client: socket.socket, address: tuple) -> dict:
         """The environ keys that stay the same for every request of a connection."""
@@ -210,7 +212,7 @@ class WSGIServer:
             'wsgi.file_wrapper': FileWrapper,
         }
 
-    def _handle(self, connection: protocol.Connection, client: socket.socket) -> None:
+    def _handle(self, connection: protocol.Connection) -> None:
         try:
             connection.serve()
         except Exception:
@@ -218,8 +220,7 @@ class WSGIServer:
                           connection.base_environ['REMOTE_ADDR'])
         finally:
             del self._connections[id(connection)]
-            greenio.shutdown_safe(client)
-            client.close()
+            connection.io.close()
 
     def stop(self) -> None:
         """Drain: stop accepting, finish every request, close every connection.
@@ -266,9 +267,9 @@ class WSGIServer:
     def _close_connections_when_idle(self) -> None:
         while self._connections:
             now = time.monotonic()
-            for connection, client in list(self._connections.values()):
+            for connection in list(self._connections.values()):
                 if connection.idle and now - connection.idle_since >= DRAIN_IDLE_SECONDS:
-                    greenio.shutdown_safe(client)
+                    greenio.shutdown_safe(connection.io.sock)
             eventlet.sleep(DRAIN_POLL_SECONDS)
 
     def wait(self) -> None:

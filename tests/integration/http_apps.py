@@ -23,7 +23,7 @@ FAIL_AFTER_FIRST_CHUNK = b'first-chunk-before-failure;'
 FAILURE_DETAIL = 'exploded-with-secret-detail'
 ENV_KEYS = ('REQUEST_METHOD', 'SCRIPT_NAME', 'PATH_INFO', 'QUERY_STRING', 'SERVER_PROTOCOL',
             'CONTENT_LENGTH', 'CONTENT_TYPE', 'HTTP_HOST', 'HTTP_CONNECTION',
-            'HTTP_TRANSFER_ENCODING', 'HTTP_EXPECT', 'wsgi.input_terminated',
+            'HTTP_TRANSFER_ENCODING', 'HTTP_EXPECT', 'HTTP_X_TRACE', 'wsgi.input_terminated',
             'wsgi.url_scheme')
 
 

@@ -589,6 +589,11 @@ def test_wsgi_input_gives_exactly_the_body(port: int, mode: str, framing: str) -
                          body=CHUNKED_HELLO),
                  {'REQUEST_METHOD': 'POST', 'wsgi.input_terminated': True}, id='post-chunked'),
     pytest.param(b'GET /env HTTP/1.0\r\n\r\n', {'SERVER_PROTOCOL': 'HTTP/1.0'}, id='http-1.0'),
+    pytest.param(request(b'GET http://api.example:8774/env?q=1 HTTP/1.1', b'Host: other', CLOSE),
+                 {'PATH_INFO': '/env', 'QUERY_STRING': 'q=1', 'HTTP_HOST': 'api.example:8774'},
+                 id='absolute-form-authority-over-host'),
+    pytest.param(request(b'GET /env HTTP/1.1', HOST, CLOSE, b'X-Trace: a', b'X-Trace: b'),
+                 {'HTTP_X_TRACE': 'a,b'}, id='repeated-field-joined'),
 ])
 def test_environ_carries_the_request(port: int, data: bytes, expected: dict) -> None:
     responses, _ = exchange(port, data)
