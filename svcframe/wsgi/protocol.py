@@ -185,7 +185,7 @@ class Connection:
             else:
                 for chunk in result:
                     response.write(chunk)
-                response.finish(None)
+                response.finish()
             return True
         except sockets.PeerGone:
             return False

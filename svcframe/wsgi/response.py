@@ -82,23 +82,21 @@ class Response:
         elif data:
             self.send(self._frame(data))
 
-    def finish(self, body_length: int | None) -> None:
-        """The app's iterable is done; ``body_length`` is its total when known in advance."""
+    def finish(self) -> None:
+        """The app's iterable is done: end the body."""
         if not self.headers_sent:
             if not self.status:
                 raise AssertionError('the app returned without calling start_response')
-            self.send(self._head(body_length))
+            self.send(self._head(0))  # nothing was written: the body is empty
         elif self.chunked:
             self.send(b'0\r\n\r\n')
-        elif (self.content_length is not None and self.body_allowed
-              and self.length != self.content_length):
-            self.keep_alive = False  # the client cannot tell where the body ended
+        self._check_length()
 
     def send_whole(self, body: bytes) -> None:
         """The whole body at once: one send for head and body."""
         if self.headers_sent:
             self.write(body)
-            self.finish(None)
+            self.finish()
             return
         head = self._head(len(body))
         if self.body_allowed and body:
@@ -106,6 +104,12 @@ class Response:
             self.send(head + body)
         else:
             self.send(head)
+        self._check_length()
+
+    def _check_length(self) -> None:
+        if (self.content_length is not None and self.body_allowed
+                and self.length != self.content_length):
+            self.keep_alive = False  # the client cannot tell where the body ended
 
     # --- inside ---
 

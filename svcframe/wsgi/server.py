@@ -14,7 +14,7 @@ import errno
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import eventlet
 from eventlet import event
@@ -62,7 +62,7 @@ class FileWrapper:
         if close is not None:
             self.close = close
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[bytes]:
         read = self.file.read
         while block := read(self.block_size):
             yield block
