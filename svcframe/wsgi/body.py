@@ -61,7 +61,6 @@ class RequestBody:
         self._send_continue = send_continue
         self._buffer = b''
         self.failure: BodyError | None = None
-        self.bytes_read = 0
 
     # --- the file interface ---
 
@@ -70,14 +69,14 @@ class RequestBody:
             chunks = [self._take_buffer()]
             while chunk := self._next_chunk():
                 chunks.append(chunk)
-            return self._count(b''.join(chunks))
+            return b''.join(chunks)
         while len(self._buffer) < size:
             chunk = self._next_chunk()
             if not chunk:
                 break
             self._buffer += chunk
         data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return self._count(data)
+        return data
 
     def readline(self, size: int | None = -1) -> bytes:
         limit = -1 if size is None else size
@@ -105,22 +104,6 @@ class RequestBody:
     def __iter__(self) -> Iterator[bytes]:
         while line := self.readline():
             yield line
-
-    # --- for the connection ---
-
-    @property
-    def done(self) -> bool:
-        """True once every byte of the body has been read from the client."""
-        return self.message.complete
-
-    def discard(self) -> None:
-        """Drop what the app left unread and what arrives of it (raises BodyError)."""
-        message = self.message
-        self._buffer = b''
-        message.body.clear()
-        while not message.complete:
-            self._pull()
-            message.body.clear()
 
     # --- inside ---
 
@@ -158,8 +141,4 @@ class RequestBody:
 
     def _split(self, at: int) -> bytes:
         data, self._buffer = self._buffer[:at], self._buffer[at:]
-        return self._count(data)
-
-    def _count(self, data: bytes) -> bytes:
-        self.bytes_read += len(data)
         return data

@@ -67,7 +67,7 @@ def test_a_chunked_body_reads_whole() -> None:
     client = Client(data, piece=3)
 
     assert client.body.read() == b'abcdefg'
-    assert client.body.done
+    assert client.body.message.complete
 
 
 def test_continue_is_sent_when_the_body_is_first_read() -> None:
