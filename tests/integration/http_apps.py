@@ -9,6 +9,8 @@ read the constants below to know what the apps send.
 
 from __future__ import annotations
 
+import io
+
 import json
 from collections.abc import Callable, Iterable, Iterator
 
@@ -153,6 +155,20 @@ class TrackedBody:
         self.registry[self.track_id] = True
 
 
+FILE_BODY = b'0123456789abcdef' * 5000  # 80 kB: more than one block
+
+
+def file(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """A file through wsgi.file_wrapper, with no Content-Length."""
+    start_response('200 OK', [('Content-Type', 'application/octet-stream')])
+    return environ['wsgi.file_wrapper'](io.BytesIO(FILE_BODY), 32768)
+
+
+def empty_stream(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return iter(())
+
+
 class HttpApps:
     """The dispatching app; it holds the record of closed /track bodies."""
 
@@ -162,7 +178,8 @@ class HttpApps:
             'echo': echo, 'read-lines': read_lines, 'ignore-body': ignore_body,
             'stream': stream, 'write': write, 'fail-before': fail_before,
             'fail-after': fail_after, 'head-check': head_check, 'env': env,
-            'track': self.track, 'closed': self.report_closed,
+            'track': self.track, 'closed': self.report_closed, 'file': file,
+            'empty-stream': empty_stream,
         }
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:

@@ -646,6 +646,20 @@ def test_write_callable_sends_its_data_before_the_iterable(port: int) -> None:
     assert responses[0].body == b''.join(http_apps.WRITE_PARTS) + http_apps.WRITE_RETURNED
 
 
+def test_file_wrapper_sends_the_whole_file_and_keeps_the_connection(port: int) -> None:
+    responses, _ = exchange(port, request(b'GET /file HTTP/1.1', HOST) + FOLLOW_UP, expect=2)
+    assert len(responses) == 2, responses
+    assert responses[0].body == http_apps.FILE_BODY
+    assert echoed(responses[1])['path'] == '/echo/follow-up'
+
+
+def test_an_empty_stream_is_an_empty_body_on_a_kept_connection(port: int) -> None:
+    responses, _ = exchange(port, request(b'GET /empty-stream HTTP/1.1', HOST) + FOLLOW_UP,
+                            expect=2)
+    assert [(r.status, r.body) for r in responses[:1]] == [(200, b'')]
+    assert echoed(responses[1])['path'] == '/echo/follow-up'
+
+
 def test_close_is_called_on_the_response_iterable(port: int) -> None:
     track_id = uuid.uuid4().hex.encode()
     with RawConnection(port) as connection:
