@@ -10,7 +10,6 @@ read the constants below to know what the apps send.
 from __future__ import annotations
 
 import io
-
 import json
 from collections.abc import Callable, Iterable, Iterator
 
