@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -346,39 +345,32 @@ def test_just_within_the_limits_is_served(port: int, data: bytes) -> None:
 
 def test_a_slow_request_head_gets_408_and_is_closed(port: int) -> None:
     head = request(b'GET /echo HTTP/1.1', HOST, b'X-Slow: ' + b'a' * 100)
+    # One byte every 0.5 s never lets a read time out: only a deadline for
+    # the whole head (2 s here, against 65 s to send it) ends it.
     with RawConnection(port) as connection:
-        started = time.monotonic()
         for byte in head:
             if not connection.send(bytes([byte])) or connection.readable(0.5):
                 break
-        answered_after = time.monotonic() - started
         responses = connection.read_responses()
         assert connection.wait_closed(CLOSE_WAIT)
     assert len(responses) == 1, responses
     assert_server_rejection(responses[0], (408,))
-    assert answered_after <= HEADER_TIMEOUT + 1.5
 
 
 def test_an_idle_keep_alive_connection_is_closed(port: int) -> None:
     with RawConnection(port) as connection:
         connection.send(request(b'GET /echo/idle HTTP/1.1', HOST))
         assert echoed(connection.read_response())['path'] == '/echo/idle'
-        idle_from = time.monotonic()
         assert connection.wait_closed(KEEP_ALIVE_TIMEOUT + 5)
-        closed_after = time.monotonic() - idle_from
         assert connection.buffer == b''
-    assert closed_after <= KEEP_ALIVE_TIMEOUT + 2
 
 
 def test_a_body_that_stops_coming_ends_in_a_close(port: int) -> None:
     with RawConnection(port) as connection:
         connection.send(post(b'Content-Length: 10', body=b'12345'))
-        started = time.monotonic()
         responses = connection.read_responses(expect=0, linger=CLIENT_SOCKET_TIMEOUT + 5)
         assert connection.wait_closed(CLIENT_SOCKET_TIMEOUT + 5)
-        closed_after = time.monotonic() - started
     assert [response.status for response in responses] in ([], [408]), responses
-    assert closed_after <= CLIENT_SOCKET_TIMEOUT + 2
 
 
 # --- Connections -----------------------------------------------------------
