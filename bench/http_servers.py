@@ -41,6 +41,8 @@ debug = False
 [api]
 port = {port}
 workers = {workers}
+# noauth on loopback; through svcframe.wsgi.api (gunicorn) noauth needs it said.
+allow_insecure_noauth = True
 
 [wsgi]
 api_paste_config = {paste}

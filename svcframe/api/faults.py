@@ -5,6 +5,13 @@ with its traceback and request id), a webob HTTP error becomes its JSON form,
 and an error response that inner middleware rendered as HTML or text (a 413
 from the body size limit, say) is rewritten as JSON.
 
+A request body that cannot be read is the client's doing, not a fault: a
+client that went away halfway, or one too slow (svcframe.wsgi.body.BodyError
+from svcframe's server, webob's DisconnectionError under any server). That
+is one INFO line and the 4xx the server gave the reason for (svcframe's own
+server then answers it itself, or not at all when the client is gone).
+Method, path and request id are escaped in every line (svcframe.log_text).
+
 It is plain WSGI rather than webob: it wraps every request, and a successful
 response passes through it untouched.
 """
@@ -15,10 +22,13 @@ from collections.abc import Callable, Iterable
 
 import webob
 import webob.exc
+import webob.request
 from oslo_log import log as logging
 
+from svcframe import log_text
 from svcframe.api import errors
 from svcframe.api import middleware
+from svcframe.wsgi import body as wsgi_body
 
 LOG = logging.getLogger(__name__)
 
@@ -40,11 +50,11 @@ class FaultWrapper(middleware.Middleware):
                 text = _drain(body)
         except webob.exc.HTTPException as error:
             return errors.from_http_exception(error)(environ, start_response)
+        except (wsgi_body.BodyError, webob.request.DisconnectionError) as error:
+            return _unreadable_body(environ, error)(environ, start_response)
         except Exception:
-            LOG.exception('Request %s %s failed (request id %s)',
-                          environ.get('REQUEST_METHOD'),
-                          environ.get('SCRIPT_NAME', '') + environ.get('PATH_INFO', ''),
-                          environ.get('openstack.request_id'))
+            LOG.exception('Request %s failed (request id %s)', _describe(environ),
+                          log_text.escape(str(environ.get('openstack.request_id'))))
             response = errors.error_response(
                 500, 'The server failed to handle the request; its log has '
                      'the details under this request id.')
@@ -52,6 +62,22 @@ class FaultWrapper(middleware.Middleware):
         if not held:
             return body
         return _as_json(*held[0], text)(environ, start_response)
+
+
+def _describe(environ: dict) -> str:
+    """The method and path of a request, escaped for a log line."""
+    return log_text.escape('%s %s' % (environ.get('REQUEST_METHOD'),
+                                      environ.get('SCRIPT_NAME', '') +
+                                      environ.get('PATH_INFO', '')))
+
+
+def _unreadable_body(environ: dict, error: OSError) -> webob.Response:
+    status = getattr(error, 'status', None) or 400
+    LOG.info('Request %s: its body could not be read: %s (request id %s)',
+             _describe(environ), log_text.escape(str(error)),
+             log_text.escape(str(environ.get('openstack.request_id'))))
+    return errors.error_response(int(status), 'The request body could not be read: %s.'
+                                 % str(error).rstrip('.'))
 
 
 def _is_json(headers: list[tuple[str, str]]) -> bool:

@@ -6,6 +6,10 @@
     DELETE /v1/instances/{id}   -> 202; the record goes once its host tore it down
 
 The API records the instance and casts to the conductor, which does the rest.
+
+An instance belongs to the project that created it; a caller without a
+project can create none. Another project's instance is a 404 with the same
+message as a missing one, so a caller cannot learn which ids exist.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_policy import policy as oslo_policy
 
+from svcframe import exception
+from svcframe import log_text
 from svcframe.api import policy
 from svcframe.api.controller import Controller
 from svcframe.db import instances
@@ -45,19 +51,23 @@ class InstancesController(Controller):
     def index(self, req: webob.Request) -> dict[str, Any]:
         self.authorize(req, 'instances:index')
         context = self.context(req)
+        every_project = policy.is_admin(self.enforcer, context)
+        if context.project_id is None and not every_project:
+            return {'instances': []}  # not those created with no project: nobody owns them
         rows = instances.get_all(self.database, project_id=context.project_id,
-                                 every_project=policy.is_admin(self.enforcer, context))
+                                 every_project=every_project)
         return {'instances': [_view(row) for row in rows]}
 
     def show(self, req: webob.Request, instance_id: str) -> dict[str, Any]:
-        record = instances.get(self.database, instance_id)
-        self.authorize(req, 'instances:show', {'project_id': record.project_id})
-        return {'instance': _view(record)}
+        return {'instance': _view(self._find(req, instance_id, 'instances:show'))}
 
     def create(self, req: webob.Request) -> tuple[int, dict[str, Any]]:
         self.authorize(req, 'instances:create')
-        values = _create_values(self.json_body(req, 'instance'))
         context = self.context(req)
+        if context.project_id is None:
+            raise webob.exc.HTTPForbidden(
+                detail='Creating an instance needs a project, and this caller has none.')
+        values = _create_values(self.json_body(req, 'instance'))
         record = instances.create(self.database, project_id=context.project_id,
                                   user_id=context.user_id, **values)
         try:
@@ -69,8 +79,7 @@ class InstancesController(Controller):
         return 202, {'instance': _view(record)}
 
     def delete(self, req: webob.Request, instance_id: str) -> tuple[int, None]:
-        record = instances.get(self.database, instance_id)
-        self.authorize(req, 'instances:delete', {'project_id': record.project_id})
+        record = self._find(req, instance_id, 'instances:delete')
         if instances.update(self.database, record.uuid, {'state': instances.DELETING},
                             states=(instances.BUILDING, instances.ACTIVE, instances.ERROR)):
             try:
@@ -78,6 +87,21 @@ class InstancesController(Controller):
             except messaging.MessagingException as error:
                 self._unreachable(record.uuid, error)
         return 202, None
+
+    def _find(self, req: webob.Request, instance_id: str, rule: str) -> Any:
+        """The instance, if the caller may see it, and may do ``rule`` to it.
+
+        Not the caller's (nor an admin's) is InstanceNotFound, as missing is:
+        a 403 would tell that the id exists. The policy check after it can
+        still refuse an owner a 403 (an operator's policy file, say).
+        """
+        record = instances.get(self.database, instance_id)
+        context = self.context(req)
+        owner = record.project_id is not None and record.project_id == context.project_id
+        if not (owner or policy.is_admin(self.enforcer, context)):
+            raise exception.InstanceNotFound(instance_id)
+        self.authorize(req, rule, {'project_id': record.project_id})
+        return record
 
     def _unreachable(self, uuid: str, error: Exception) -> None:
         LOG.error('Instance %s: cannot reach the conductor: %s', uuid, error)
@@ -109,6 +133,11 @@ def _create_values(document: dict[str, Any]) -> dict[str, Any]:
         raise webob.exc.HTTPBadRequest(
             detail='"name" must be a non-empty string of at most %d characters.'
             % MAX_NAME_LENGTH)
+    unsafe = log_text.describe_unsafe(name)
+    if unsafe:
+        raise webob.exc.HTTPBadRequest(
+            detail='"name" must not hold control characters, line separators or lone '
+                   'surrogates; it holds %s.' % unsafe)
     for field in ('vcpus', 'memory_mb'):
         value = document.get(field)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIZE:

@@ -7,7 +7,8 @@ pipeline gives one line per request. Under gunicorn, uWSGI or any other
 server, the mark is absent and this filter writes the line: INFO for an
 error status, DEBUG otherwise. It names the method, the path, the status,
 the time spent in the pipeline, the request id that ties the request to the
-log lines of every service it reached, and the caller.
+log lines of every service it reached, and the caller; what the client sent
+is escaped (svcframe.log_text), so the line stays one line.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable
 
 from oslo_log import log as logging
 
+from svcframe import log_text
 from svcframe.api import auth
 from svcframe.api import middleware
 from svcframe.wsgi import access_log
@@ -45,9 +47,10 @@ class RequestLog(middleware.Middleware):
             identity = environ.get(auth.IDENTITY_KEY) or {}
             LOG.log(level, '%(method)s %(path)s -> %(status)s in %(seconds).3f s '
                     '(request id %(request_id)s, user %(user)s)',
-                    {'method': environ.get('REQUEST_METHOD'),
-                     'path': environ.get('SCRIPT_NAME', '') + environ.get('PATH_INFO', ''),
+                    {'method': log_text.escape(environ.get('REQUEST_METHOD', '')),
+                     'path': log_text.escape(
+                         environ.get('SCRIPT_NAME', '') + environ.get('PATH_INFO', '')),
                      'status': code, 'seconds': time.monotonic() - started,
-                     'request_id': environ.get('openstack.request_id'),
-                     'user': identity.get('user_id', '-')})
+                     'request_id': log_text.escape(str(environ.get('openstack.request_id'))),
+                     'user': log_text.escape(str(identity.get('user_id') or '-'))})
         return body

@@ -28,6 +28,7 @@ from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
 
 from svcframe import exception
+from svcframe import log_text
 from svcframe import servicegroup
 from svcframe.api.controller import Controller, parse_json
 from svcframe.db.api import Database
@@ -167,8 +168,25 @@ def _status_values(status: object, reason: object) -> dict[str, Any]:
     if status != 'disabled':
         raise webob.exc.HTTPBadRequest(
             detail='"status" must be "enabled" or "disabled", not %s.' % json.dumps(status))
-    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH):
-        raise webob.exc.HTTPBadRequest(
-            detail='"disabled_reason" must be a string of at most %d characters.'
-            % MAX_REASON_LENGTH)
+    if reason is not None:
+        problem = reason_problem(reason)
+        if problem:
+            raise webob.exc.HTTPBadRequest(detail='"disabled_reason" %s.' % problem)
     return {'disabled': True, 'disabled_reason': reason}
+
+
+def reason_problem(reason: object) -> str | None:
+    """What is wrong with a disabled reason, or None; svcframe-manage holds
+    ``--reason`` to the same rule.
+
+    A reason is one line in ``service list``: no control characters (a
+    newline or an ESC sequence would break the table or drive the terminal
+    of the operator reading it), and at most MAX_REASON_LENGTH characters.
+    """
+    if not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH:
+        return 'must be a string of at most %d characters' % MAX_REASON_LENGTH
+    unsafe = log_text.describe_unsafe(reason)
+    if unsafe:
+        return ('must not hold control characters, line separators or lone surrogates; '
+                'it holds %s' % unsafe)
+    return None

@@ -14,7 +14,9 @@ from svcframe import config
 from svcframe import config_check as svcframe_config_check
 from svcframe import exception
 from svcframe import exit_codes
+from svcframe import log_text
 from svcframe import servicegroup
+from svcframe.api import services as services_api
 from svcframe.db import api as db_api
 from svcframe.db import migration
 from svcframe.db.api import Database
@@ -39,7 +41,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         'id', type=int)
     disable = service.add_parser('disable', help='stop sending a service new work')
     disable.add_argument('id', type=int)
-    disable.add_argument('--reason', help='why, shown in service list')
+    disable.add_argument('--reason', help='why, shown in service list: at most %d characters, '
+                         'no control characters' % services_api.MAX_REASON_LENGTH)
     force_down = service.add_parser('force-down', help='mark a service down now')
     force_down.add_argument('id', type=int)
     force_down.add_argument('--unset', action='store_true',
@@ -69,7 +72,7 @@ def db_version(conf: cfg.ConfigOpts, database: Database) -> int:
 
 def service_list(conf: cfg.ConfigOpts, database: Database) -> int:
     args = conf.category
-    rows = [LIST_COLUMNS]
+    rows: list[tuple[object, ...]] = [LIST_COLUMNS]
     cutoff = servicegroup.up_cutoff(conf)
     for service in database.service_get_all(host=args.service_host,
                                             binary=args.service_binary):
@@ -78,9 +81,12 @@ def service_list(conf: cfg.ConfigOpts, database: Database) -> int:
                      servicegroup.state(service, conf, cutoff=cutoff), service.forced_down,
                      service.report_count, service.updated_at or '',
                      service.disabled_reason or ''))
-    widths = [max(len(str(row[column])) for row in rows) for column in range(len(LIST_COLUMNS))]
-    for row in rows:
-        cells = (str(value).ljust(width) for value, width in zip(row, widths, strict=True))
+    # Stored text came from API clients: its control characters are escaped,
+    # so a reason cannot break the table or send escape sequences to the terminal.
+    table = [[log_text.escape(str(value)) for value in row] for row in rows]
+    widths = [max(len(row[column]) for row in table) for column in range(len(LIST_COLUMNS))]
+    for row in table:
+        cells = (value.ljust(width) for value, width in zip(row, widths, strict=True))
         print('  '.join(cells).rstrip())
     return exit_codes.OK
 
@@ -91,6 +97,14 @@ def service_enable(conf: cfg.ConfigOpts, database: Database) -> int:
 
 
 def service_disable(conf: cfg.ConfigOpts, database: Database) -> int:
+    reason = conf.category.reason
+    problem = None if reason is None else services_api.reason_problem(reason)
+    if problem:
+        # The API's rule for disabled_reason, in the contract's one line.
+        shown = reason if len(reason) <= 72 else reason[:64] + '...'
+        print('svcframe-manage: error: --reason "%s": %s' % (log_text.escape(shown), problem),
+              file=sys.stderr)
+        return exit_codes.CONFIG_ERROR
     database.service_update(conf.category.id, {'disabled': True,
                                                'disabled_reason': conf.category.reason})
     return exit_codes.OK
@@ -164,5 +178,5 @@ def _checking_config(conf: cfg.ConfigOpts) -> bool:
 
 
 def _fail(error: Exception, code: int) -> int:
-    print('svcframe-manage: error: %s' % error, file=sys.stderr)
+    print('svcframe-manage: error: %s' % log_text.escape(str(error)), file=sys.stderr)
     return code

@@ -14,6 +14,7 @@ from oslo_log import log as logging
 from oslo_service import periodic_task
 
 from svcframe import context as svcframe_context
+from svcframe import log_text
 from svcframe import manager
 from svcframe.compute import driver as compute_driver
 from svcframe.rpcapi.conductor import ConductorAPI
@@ -60,8 +61,9 @@ class ComputeManager(manager.Manager):
         try:
             self.driver.spawn(instance)
         except Exception as error:  # noqa: BLE001 - any driver failure is a fault
+            # A driver's message may quote the client's instance name.
             LOG.warning('Building instance %s failed on %s: %s',
-                        instance['uuid'], self.host, error)
+                        instance['uuid'], self.host, log_text.escape(str(error)))
             fault = str(error) or type(error).__name__
         else:
             LOG.info('Built instance %s', instance['uuid'])

@@ -22,6 +22,7 @@ from oslo_service import periodic_task
 
 from svcframe import context as svcframe_context
 from svcframe import exception
+from svcframe import log_text
 from svcframe import manager
 from svcframe import servicegroup
 from svcframe.db import compute_nodes
@@ -99,7 +100,9 @@ class ConductorManager(manager.Manager):
                 'No compute host has %d vcpus and %d MB of memory free, enabled and up'
                 '%s.' % (instance['vcpus'], instance['memory_mb'], _besides(tried_hosts)))))
             return
-        LOG.info('Instance %s (%s): building on %s', uuid, instance['name'], host)
+        # The name is the client's: escaped, so it cannot forge log lines.
+        LOG.info('Instance %s (%s): building on %s', uuid,
+                 log_text.escape(str(instance['name'])), host)
         self.compute.build_instance(context, host, instance, [*tried_hosts, host])
 
     def _claim_host(self, context: Context, instance: dict[str, Any],
@@ -195,7 +198,8 @@ class ConductorManager(manager.Manager):
                 for row in compute_nodes.host_states(self.database)]
 
     def _fail(self, instance_uuid: str, fault: str) -> None:
-        LOG.warning('Instance %s failed: %s', instance_uuid, fault)
+        # A driver's fault may quote the client's instance name.
+        LOG.warning('Instance %s failed: %s', instance_uuid, log_text.escape(fault))
         instances.update(self.database, instance_uuid,
                          {'state': instances.ERROR, 'fault': fault},
                          states=(instances.BUILDING,))

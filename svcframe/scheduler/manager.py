@@ -15,6 +15,7 @@ import oslo_messaging as messaging
 from oslo_log import log as logging
 
 from svcframe import context as svcframe_context
+from svcframe import log_text
 from svcframe import manager
 from svcframe.rpcapi.conductor import ConductorAPI
 from svcframe.scheduler.host_state import HostState, RequestSpec
@@ -52,7 +53,8 @@ class SchedulerManager(manager.Manager):
                                       frozenset(excluded_hosts))
         if ranked:
             ranked[0].consume(request)
-        LOG.info('Hosts for instance %s (%d vcpus, %d MB): %s', spec.get('name'),
+        LOG.info('Hosts for instance %s (%d vcpus, %d MB): %s',
+                 log_text.escape(str(spec.get('name'))),
                  request.vcpus, request.memory_mb,
                  ', '.join(host.host for host in ranked[:3]) or 'none fits')
         return [host.host for host in ranked]

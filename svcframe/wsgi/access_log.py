@@ -23,6 +23,7 @@ from oslo_config import cfg
 
 from svcframe import exception
 from svcframe.conf import wsgi as wsgi_conf
+from svcframe.log_text import escape
 from svcframe.wsgi import access_sinks
 
 LOGGER_NAME = 'svcframe.wsgi.access'
@@ -31,7 +32,6 @@ LOGGER_NAME = 'svcframe.wsgi.access'
 ENVIRON_KEY = 'svcframe.access_logged'
 
 INFO = logging.INFO
-_UNSAFE = re.compile('[\x00-\x1f\x7f-\x9f\\\\]')
 # eventlet's date_time: English month names whatever the locale, in UTC.
 _MONTHS = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')
 # A spec in a %-format: '%%', or '%' and what follows it.
@@ -44,18 +44,6 @@ KEYS = ('client_ip', 'date_time', 'method', 'path', 'request_line', 'status_code
 _SAMPLE = {'client_ip': '127.0.0.1', 'date_time': '01/Jan/2026 00:00:00', 'method': 'GET',
            'path': '/', 'request_line': 'GET / HTTP/1.1', 'status_code': 200,
            'body_length': 0, 'wall_seconds': 0.0, 'request_id': '-'}
-
-
-def escape(text: str) -> str:
-    """``text`` with control characters as ``\\xNN`` and a backslash doubled."""
-    if text.isprintable() and '\\' not in text:
-        return text  # the common case: one C loop over the string
-    return _UNSAFE.sub(_escaped, text)
-
-
-def _escaped(match: re.Match) -> str:
-    char = match.group()
-    return '\\\\' if char == '\\' else '\\x%02x' % ord(char)
 
 
 def format_keys(log_format: str) -> frozenset[str]:

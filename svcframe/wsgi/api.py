@@ -11,6 +11,11 @@ and ``workers`` are the WSGI server's business then, not svcframe's.
 
 Importing this module parses the configuration and loads the app: that is
 what a WSGI entry point is for.
+
+``[api] auth_strategy = noauth`` makes every caller an admin. svcframe-api
+allows it on loopback; here the bind address is the WSGI server's, which
+svcframe cannot see, so noauth loads only with ``[api] allow_insecure_noauth
+= True``, whatever the bind.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Callable
 from oslo_config import cfg
 
 from svcframe import config
+from svcframe import exception
 from svcframe.wsgi import loader
 
 CONFIG_FILES_VARIABLE = 'SVCFRAME_CONFIG_FILES'
@@ -38,10 +44,22 @@ def config_args(environ: dict[str, str]) -> list[str]:
     return args
 
 
+def refuse_insecure_noauth(conf: cfg.ConfigOpts) -> None:
+    """ConfigError for noauth unless allow_insecure_noauth says it is meant."""
+    if conf.api.auth_strategy != 'noauth' or conf.api.allow_insecure_noauth:
+        return
+    raise exception.ConfigError(
+        "svcframe.wsgi.api: [api] auth_strategy = 'noauth' makes every caller an "
+        'admin, and the address a WSGI server binds cannot be checked: use '
+        "auth_strategy = 'http_basic', or set [api] allow_insecure_noauth = True "
+        'if only trusted clients reach the server')
+
+
 def init_application(environ: dict[str, str],
                      conf: cfg.ConfigOpts | None = None) -> Callable:
     conf = cfg.CONF if conf is None else conf
     config.parse_args(config_args(environ), 'svcframe-api', conf)
+    refuse_insecure_noauth(conf)
     return loader.load_app(conf, 'api')
 
 

@@ -343,7 +343,9 @@ def test_port_in_use_is_a_start_failure_named_on_stderr(services: ServiceRunner)
 
 
 def test_gunicorn_serves_the_same_app(services: ServiceRunner) -> None:
-    services.write_config(api_config(SVCFRAME_PASTE))
+    # noauth through the WSGI entry point needs saying so (test_wsgi_entry_point.py).
+    services.write_config(api_config(SVCFRAME_PASTE,
+                                     extra='[api]\nallow_insecure_noauth = True\n'))
     port = free_port()
     env = services.env(SVCFRAME_CONFIG_FILES=str(services.config_path))
     log_dir = services.tmp_path / 'gunicorn'

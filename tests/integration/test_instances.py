@@ -7,7 +7,9 @@ separate processes; instances are created and deleted through the HTTP API.
 from __future__ import annotations
 
 import json
+import re
 import signal
+import socket
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -55,7 +57,8 @@ class Cloud:
         self.conductor = services.start('svcframe-conductor')
         self.scheduler = services.start('svcframe-scheduler')
         self.computes = {host: self._start_compute(host) for host in self.hosts}
-        self.port = api_port(services.start('svcframe-api'))
+        self.api = services.start('svcframe-api')
+        self.port = api_port(self.api)
         wait_until(lambda: all(self.service(host)['state'] == 'up' for host in self.hosts)
                    and all(compute_nodes.get(database, host) for host in self.hosts),
                    timeout=60, what='both compute hosts up with their capacity')
@@ -226,6 +229,64 @@ def test_a_plugin_filter_and_driver_place_and_build_instances(
     assert cloud.request('DELETE', '/v1/instances/%s' % ids[0]) == (202, None)
     wait_until(lambda: events.of('destroy'), what='the driver to tear it down')
     assert [args for _, _, args in events.of('destroy')] == [[ids[0], chosen]]
+
+
+@ON_POSTGRESQL
+def test_hostile_input_is_refused_or_escaped_and_every_log_line_stays_one_line(
+        make_cloud) -> None:
+    cloud = make_cloud(vcpus=4)
+    member = dict(JSON, **{'X-User-Id': 'u1', 'X-Roles': 'member'})
+
+    def call(method: str, path: str, body: Any = None, project: str | None = None,
+             **headers: str) -> tuple[int, Any]:
+        sent = dict(member, **headers)
+        if project is not None:
+            sent['X-Project-Id'] = project
+        data = None if body is None else json.dumps(body).encode()
+        status, _, answer = get(cloud.port, path, method, data, sent)
+        return status, json.loads(answer) if answer else None
+
+    forged = 'vm\n2026-01-01 00:00:00.000 1 CRITICAL svcframe-api forged'
+    status, body = call('POST', '/v1/instances', {'instance': dict(SIZE, name=forged)}, 'p1')
+    assert status == 400 and '"name"' in body['error']['message']
+    theirs = call('POST', '/v1/instances', {'instance': dict(SIZE, name='back\\slash')},
+                  'p2')[1]['instance']['id']
+    cloud.settled([theirs], 'active')
+
+    # Another project's instance and a missing one: the same answer.
+    missing = str(uuid.uuid4())
+    for method in ('GET', 'DELETE'):
+        other = call(method, '/v1/instances/%s' % theirs, project='p1')
+        absent = call(method, '/v1/instances/%s' % missing, project='p1')
+        assert other[0] == absent[0] == 404
+        assert other[1]['error']['message'] == 'no instance with id %s' % theirs
+        assert absent[1]['error']['message'] == 'no instance with id %s' % missing
+    assert call('GET', '/v1/instances', project='p1') == (200, {'instances': []})
+    for bad in ('None', '', 'p 1', 'p' * 65):
+        status, body = call('GET', '/v1/instances', project=bad)
+        assert status == 400 and body['error']['message'].startswith('X-Project-Id must be')
+
+    service = cloud.service(cloud.hosts[0])['id']
+    status, body = cloud.request('PUT', '/v1/services/%d' % service, {
+        'status': 'disabled', 'disabled_reason': '\x1b[2Jswap\ndone'})
+    assert status == 400 and body['error']['message'].startswith('"disabled_reason"')
+
+    # A client that leaves halfway through its body.
+    with socket.create_connection(('127.0.0.1', cloud.port), timeout=10) as sock:
+        sock.sendall(b'POST /v1/instances HTTP/1.1\r\nHost: x\r\n'
+                     b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n'
+                     b'{"instance": ')
+    line = wait_until(lambda: next((line for line in cloud.api.stdout.splitlines()
+                                    if 'its body could not be read' in line), None),
+                      what='the line about the unread body')
+    assert ' INFO ' in line
+
+    for process in (cloud.api, cloud.conductor, cloud.scheduler, *cloud.computes.values()):
+        log = process.stdout
+        assert 'Traceback' not in log and ' ERROR ' not in log and ' CRITICAL ' not in log
+        assert all(re.match(r'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d', line)
+                   for line in log.splitlines()), log
+    assert 'back\\\\slash' in cloud.scheduler.stdout  # a backslash is doubled
 
 
 @pytest.mark.parametrize('binary, option, namespace, installed', [

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 import webob
 from oslo_config import cfg
+from oslo_policy import opts as policy_opts
 
 from svcframe import context
 from svcframe.api import auth
@@ -74,6 +76,11 @@ def test_create_records_a_building_instance_and_casts_to_the_conductor(
     ({'instance': {'name': '', 'vcpus': 1, 'memory_mb': 1}}, '"name" must be'),
     ({'instance': {'name': 'x' * 256, 'vcpus': 1, 'memory_mb': 1}}, '"name" must be'),
     ({'instance': {'name': 7, 'vcpus': 1, 'memory_mb': 1}}, '"name" must be'),
+    ({'instance': {'name': 'a\nCRITICAL forged', 'vcpus': 1, 'memory_mb': 1}},
+     '"name" must not hold control characters, line separators or lone surrogates; '
+     'it holds U+000A at position 1.'),
+    ({'instance': {'name': 'vm\x1b[2J', 'vcpus': 1, 'memory_mb': 1}}, 'U+001B at position 2'),
+    ({'instance': {'name': 'vm\u2028x', 'vcpus': 1, 'memory_mb': 1}}, 'U+2028 at position 2'),
     ({'instance': {'name': 'x', 'vcpus': 0, 'memory_mb': 1}}, '"vcpus" must be'),
     ({'instance': {'name': 'x', 'vcpus': True, 'memory_mb': 1}}, '"vcpus" must be'),
     ({'instance': {'name': 'x', 'vcpus': '2', 'memory_mb': 1}}, '"vcpus" must be'),
@@ -99,8 +106,8 @@ def test_a_project_sees_its_own_and_an_admin_sees_all(api: APIRouter) -> None:
     assert [i['id'] for i in listed] == [mine['id']]
     everything = call(api, 'GET', '/instances', project='x', admin=True).json['instances']
     assert [i['id'] for i in everything] == [mine['id'], theirs['id']]
-    assert call(api, 'GET', '/instances/%s' % theirs['id'], project='p1').status_int == 403
-    assert call(api, 'DELETE', '/instances/%s' % theirs['id'], project='p1').status_int == 403
+    assert call(api, 'GET', '/instances/%s' % theirs['id'], project='p1').status_int == 404
+    assert call(api, 'DELETE', '/instances/%s' % theirs['id'], project='p1').status_int == 404
     assert call(api, 'GET', '/instances/%s' % theirs['id'], admin=True).status_int == 200
     # A caller without a project is not an admin: it sees none of these.
     assert call(api, 'GET', '/instances', project=None).json['instances'] == []
@@ -123,3 +130,53 @@ def test_an_unknown_id_is_404(api: APIRouter, method: str) -> None:
 
     assert response.status_int == 404
     assert response.json['error']['message'] == 'no instance with id nope'
+
+
+@pytest.mark.parametrize('method', ['GET', 'DELETE'])
+def test_another_projects_instance_answers_exactly_as_a_missing_one(
+        api: APIRouter, conductor: FakeConductor, database: Database, method: str) -> None:
+    theirs = create(api, project='p2')
+    missing = '00000000-0000-0000-0000-000000000000'
+
+    other = call(api, method, '/instances/%s' % theirs['id'], project='p1')
+    absent = call(api, method, '/instances/%s' % missing, project='p1')
+
+    assert other.status_int == absent.status_int == 404
+    assert other.json == {'error': {'code': 404, 'title': 'Not Found',
+                                     'message': 'no instance with id %s' % theirs['id']}}
+    assert absent.json['error']['message'] == 'no instance with id %s' % missing
+    assert instances.get(database, theirs['id']).state == 'building'
+    assert [cast[0] for cast in conductor.casts] == ['build']
+
+
+def test_a_caller_without_a_project_owns_nothing_and_creates_nothing(
+        api: APIRouter, database: Database, conductor: FakeConductor) -> None:
+    # Recorded before callers needed a project: nobody's but an admin's.
+    orphan = instances.create(database, name='old', vcpus=1, memory_mb=1, project_id=None,
+                              user_id='u')
+
+    assert call(api, 'GET', '/instances', project=None).json['instances'] == []
+    assert call(api, 'GET', '/instances/%s' % orphan.uuid, project=None).status_int == 404
+    assert call(api, 'DELETE', '/instances/%s' % orphan.uuid, project=None).status_int == 404
+    response = call(api, 'POST', '/instances',
+                    {'instance': {'name': 'vm', 'vcpus': 1, 'memory_mb': 1}}, project=None)
+    assert response.status_int == 403
+    assert 'needs a project' in response.json['error']['message']
+    assert [row.uuid for row in instances.get_all(database)] == [orphan.uuid]
+    assert conductor.casts == []
+    assert call(api, 'GET', '/instances/%s' % orphan.uuid, admin=True).status_int == 200
+
+
+def test_an_owner_refused_by_policy_gets_403_not_404(
+        conf: cfg.ConfigOpts, database: Database, conductor: FakeConductor,
+        tmp_path: Path) -> None:
+    rules = tmp_path / 'policy.yaml'
+    rules.write_text('"instances:delete": "rule:context_is_admin"\n')
+    policy_opts.set_defaults(conf, policy_file=str(rules))
+    api = APIRouter(conf, policy.make_enforcer(conf), database, conductor=conductor)
+    mine = create(api, project='p1')
+
+    response = call(api, 'DELETE', '/instances/%s' % mine['id'], project='p1')
+
+    assert response.status_int == 403
+    assert call(api, 'GET', '/instances/%s' % mine['id'], project='p1').status_int == 200

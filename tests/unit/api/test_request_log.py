@@ -5,6 +5,7 @@ import logging
 import pytest
 import webob
 
+from svcframe.api import auth
 from svcframe.api.request_log import RequestLog
 from svcframe.wsgi import access_log
 
@@ -44,3 +45,17 @@ def test_writes_nothing_when_the_server_wrote_an_access_line(
     assert response.status_code == 404
     assert response.body == b'no'
     assert [r for r in log.records if r.name == 'svcframe.api.request_log'] == []
+
+
+def test_what_the_client_sent_is_escaped_so_the_line_stays_one_line(
+        log: pytest.LogCaptureFixture) -> None:
+    request = webob.Request.blank('/v1/x\r\n2026-01-01 CRITICAL forged\x1b[2J')
+    request.environ.update({'openstack.request_id': 'req-\n1',
+                            auth.IDENTITY_KEY: {'user_id': 'u\x85'}})
+    request.get_response(RequestLog(not_found))
+
+    [record] = [r for r in log.records if r.name == 'svcframe.api.request_log']
+    message = record.getMessage()
+    assert message.startswith('GET /v1/x\\x0d\\x0a2026-01-01 CRITICAL forged\\x1b[2J -> 404 ')
+    assert message.endswith('(request id req-\\x0a1, user u\\x85)')
+    assert message.splitlines() == [message]

@@ -90,7 +90,46 @@ def test_wrong_method_is_a_json_405_listing_the_allowed_ones(router: WidgetRoute
     response = request('/widgets/w7', 'PUT').get_response(router)
 
     assert response.status_code == 405
-    assert response.headers['Allow'] == 'GET, DELETE'
+    assert response.headers['Allow'] == 'GET, HEAD, DELETE'
+
+
+def call_wsgi(app: WidgetRouter, req: webob.Request) -> tuple[str, dict[str, str], bytes]:
+    """What the app itself hands the server: status, headers and body bytes."""
+    started: list = []
+    chunks = app(req.environ, lambda status, headers, exc_info=None: started.extend(
+        [status, dict(headers)]))
+    return started[0], started[1], b''.join(chunks)
+
+
+@pytest.mark.parametrize('path', ['/widgets/w7', '/', ''])
+def test_head_answers_every_get_route_with_its_headers_and_no_body(
+        router: WidgetRouter, path: str) -> None:
+    get_status, get_headers, get_body = call_wsgi(router, request(path))
+    head_status, head_headers, head_body = call_wsgi(router, request(path, 'HEAD'))
+
+    assert get_status == head_status == '200 OK'
+    assert head_headers == get_headers
+    assert head_headers['Content-Length'] == str(len(get_body)) != '0'
+    assert head_body == b''
+
+
+@pytest.mark.parametrize('path, status', [('/widgets/w7', '403 Forbidden'),
+                                          ('/gadgets', '404 Not Found')])
+def test_head_errors_have_the_get_status_and_no_body(
+        router: WidgetRouter, path: str, status: str) -> None:
+    # A HEAD error comes out as its GET would: the other project is refused.
+    head = call_wsgi(router, request(path, 'HEAD', project='someone-else'))
+    get = call_wsgi(router, request(path, 'GET', project='someone-else'))
+
+    assert head[0] == get[0] == status
+    assert head[1]['Content-Length'] == get[1]['Content-Length'] == str(len(get[2]))
+    assert head[2] == b''
+
+
+def test_head_on_a_route_without_get_is_a_405_without_a_body(router: WidgetRouter) -> None:
+    status, headers, body = call_wsgi(router, request('/widgets', 'HEAD'))
+
+    assert (status, headers['Allow'], body) == ('405 Method Not Allowed', 'POST', b'')
 
 
 def test_policy_refusal_is_a_json_403(router: WidgetRouter) -> None:

@@ -59,6 +59,10 @@ def test_list_filters_by_host_and_binary(api: APIRouter, database: Database) -> 
 @pytest.mark.parametrize('body, expected', [
     ({'status': 'disabled', 'disabled_reason': 'disk swap'},
      {'status': 'disabled', 'disabled_reason': 'disk swap'}),
+    ({'status': 'disabled', 'disabled_reason': 'caf\u00e9 \\ r\u00e9paration \u2013 ok'},
+     {'status': 'disabled', 'disabled_reason': 'caf\u00e9 \\ r\u00e9paration \u2013 ok'}),
+    ({'status': 'disabled', 'disabled_reason': 'x' * 255},
+     {'status': 'disabled', 'disabled_reason': 'x' * 255}),
     ({'service': {'status': 'disabled'}}, {'status': 'disabled', 'disabled_reason': None}),
     ({'status': 'enabled'}, {'status': 'enabled', 'disabled_reason': None}),
     ({'forced_down': True}, {'forced_down': True, 'state': 'down'}),
@@ -88,6 +92,27 @@ def test_malformed_update_is_a_400_and_changes_nothing(api: APIRouter, database:
     assert response.json['error']['code'] == 400
     stored = database.service_get(service.id)
     assert (stored.disabled, stored.forced_down, stored.disabled_reason) == (False, False, None)
+
+
+@pytest.mark.parametrize('reason, holds', [
+    ('swap\n2026-01-01 00:00:00 CRITICAL forged', 'U+000A at position 4'),
+    ('\x1b[31mred\x1b[0m', 'U+001B at position 0'),
+    ('tab\there', 'U+0009 at position 3'),
+    ('x\x85y', 'U+0085 at position 1'),
+    ('x\u2029y', 'U+2029 at position 1'),
+])
+def test_a_reason_with_control_characters_is_a_400_naming_the_field_and_character(
+        api: APIRouter, database: Database, reason: str, holds: str) -> None:
+    service = database.service_create('node-1', 'svcframe-compute', 'compute')
+
+    response = call(api, 'PUT', '/services/%d' % service.id,
+                    {'status': 'disabled', 'disabled_reason': reason})
+
+    assert response.status_code == 400
+    message = response.json['error']['message']
+    assert message.startswith('"disabled_reason" must not hold control characters')
+    assert message.endswith('it holds %s.' % holds)
+    assert database.service_get(service.id).disabled is False
 
 
 def test_delete_removes_the_record(api: APIRouter, database: Database) -> None:

@@ -32,3 +32,74 @@ def test_service_list_shows_every_record_however_small_the_api_pages(
     header, *rows = capsys.readouterr().out.splitlines()
     assert header.split()[0] == 'id'
     assert [row.split()[2] for row in rows] == ['node-0', 'node-1', 'node-2']
+
+
+@pytest.fixture
+def registry(tmp_path: Path):
+    """A migrated SQLite registry and a config file that points at it."""
+    config_file = tmp_path / 'svcframe.conf'
+    config_file.write_text('[DEFAULT]\nstate_path = %s\n' % tmp_path)
+    conf = cfg.ConfigOpts()
+    svcframe_conf.register_all(conf)
+    conf([], project='svcframe-unit-tests', default_config_files=[str(config_file)])
+    database = Database(conf)
+    migration.sync(database)
+    yield config_file, database
+    database.close()
+
+
+def manage(config_file: Path, *args: str) -> int:
+    conf = cfg.ConfigOpts()
+    svcframe_conf.register_all(conf)
+    return manage_commands.run(['--config-file', str(config_file), *args], conf)
+
+
+def test_service_list_escapes_the_control_characters_of_stored_text(
+        registry, capsys: pytest.CaptureFixture) -> None:
+    config_file, database = registry
+    forged = database.service_create('node\x1b]0;pwned\x07', 'svcframe-compute', 'compute')
+    database.service_update(forged.id, {'disabled': True,
+                                        'disabled_reason': 'swap\n9  svcframe-x  evil\x1b[2J'})
+    database.service_create('node-2', 'svcframe-compute', 'compute')
+
+    assert manage(config_file, 'service', 'list') == 0
+
+    out = capsys.readouterr().out
+    header, first, second = out.splitlines()
+    assert 'node\\x1b]0;pwned\\x07' in first
+    assert first.endswith('swap\\x0a9  svcframe-x  evil\\x1b[2J')
+    assert second.split()[2] == 'node-2'
+    assert not any(char in out for char in '\x1b\x07')
+
+
+@pytest.mark.parametrize('reason, problem', [
+    ('x' * 256, 'must be a string of at most 255 characters'),
+    ('swap\nforged', 'it holds U+000A at position 4'),
+    ('\x1b[31mred', 'it holds U+001B at position 0'),
+    ('bad\udcffbyte', 'it holds U+DCFF at position 3'),  # an undecodable argv byte
+])
+def test_service_disable_holds_reason_to_the_api_rule(
+        registry, capsys: pytest.CaptureFixture, reason: str, problem: str) -> None:
+    config_file, database = registry
+    service = database.service_create('node-1', 'svcframe-compute', 'compute')
+
+    code = manage(config_file, 'service', 'disable', str(service.id), '--reason', reason)
+
+    assert code == 1
+    captured = capsys.readouterr()
+    [line] = captured.err.splitlines()
+    assert line.startswith('svcframe-manage: error: --reason "')
+    assert line.endswith(problem) and '\x1b' not in line
+    assert len(line) < 300
+    assert database.service_get(service.id).disabled is False
+
+
+def test_service_disable_takes_a_reason_the_api_takes(registry) -> None:
+    config_file, database = registry
+    service = database.service_create('node-1', 'svcframe-compute', 'compute')
+    reason = 'r\u00e9paration \\ disque ' + 'x' * 235
+
+    assert manage(config_file, 'service', 'disable', str(service.id), '--reason', reason) == 0
+
+    stored = database.service_get(service.id)
+    assert (stored.disabled, stored.disabled_reason) == (True, reason)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -211,3 +212,23 @@ def test_a_build_on_a_host_that_went_down_fails_and_frees_its_claim(
     assert conductor.compute.casts[-1][:2] == ('terminate', host)
     assert used(database, host) == 0
     assert instances.get(database, instance['uuid']).state == instances.ERROR
+
+
+def test_the_clients_name_and_a_drivers_fault_are_escaped_in_log_lines(
+        conductor: ConductorManager, conf: cfg.ConfigOpts, database: Database,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger='svcframe.conductor.manager')
+    conf.set_override('max_attempts', 1, group='scheduler')
+    instance = dict(new(database), name='vm\n2026-01-01 CRITICAL forged')
+
+    conductor.build_instance(CTX, instance)
+    conductor.build_finished(CTX, instance, 'node-1', "failed building 'vm\nforged'",
+                             ['node-1'])
+
+    messages = [r.getMessage() for r in caplog.records
+                if r.name == 'svcframe.conductor.manager']
+    assert messages[0].endswith('(vm\\x0a2026-01-01 CRITICAL forged): building on node-1')
+    assert messages[-1].endswith("the last said: failed building 'vm\\x0aforged'")
+    assert all(message.splitlines() == [message] for message in messages)
+    # The record keeps the fault as it was: the API renders it as JSON.
+    assert instances.get(database, instance['uuid']).fault.endswith("'vm\nforged'")

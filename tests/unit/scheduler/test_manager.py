@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
 from oslo_config import cfg
 
 from svcframe import context
@@ -55,3 +57,16 @@ def test_fresh_reads_again_and_excluded_hosts_are_left_out(conf: cfg.ConfigOpts)
     assert manager.select_destinations(CTX, spec, [], fresh=True) == ['a']
     assert manager.select_destinations(CTX, spec, ['a'], fresh=True) == []
     assert conductor.reads == 3
+
+
+def test_the_clients_instance_name_is_escaped_in_the_log_line(
+        conf: cfg.ConfigOpts, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger='svcframe.scheduler.manager')
+    manager = scheduler(conf, FakeConductor([state('a', 4096)]))
+
+    manager.select_destinations(CTX, {'vcpus': 1, 'memory_mb': 1,
+                                      'name': 'vm\n2026-01-01 CRITICAL forged'}, [])
+
+    [record] = [r for r in caplog.records if r.name == 'svcframe.scheduler.manager']
+    assert record.getMessage() == ('Hosts for instance vm\\x0a2026-01-01 CRITICAL forged '
+                                   '(1 vcpus, 1 MB): a')
