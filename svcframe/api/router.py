@@ -6,16 +6,13 @@ plugin's own API subclasses APIRouter, adds routes in ``add_routes()`` and
 names its ``factory`` in its own paste file.
 
 Every GET route answers HEAD as well: the GET's status and headers, no body.
-Controllers get an ``APIRequest``, whose URLs (``host_url``, ``path_url``,
-...) are the ones links are made of: see ``link_base()``.
+Controllers get a ``links.APIRequest``, whose URLs are where links start.
 """
 
 from __future__ import annotations
 
 import http
-import ipaddress
 import json
-import re
 import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -33,6 +30,7 @@ from svcframe import exception
 from svcframe import rpc
 
 from svcframe.api import errors
+from svcframe.api import links
 from svcframe.api import policy
 from svcframe.api import versions
 from svcframe.api.controller import Controller
@@ -46,96 +44,6 @@ LOG = logging.getLogger(__name__)
 METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE')
 # Looked up on every response; building an HTTPStatus each time costs more.
 REASONS = {status.value: status.phrase for status in http.HTTPStatus}
-
-DEFAULT_PORTS = {'http': '80', 'https': '443'}
-# host[:port] as a URL's authority writes it, without user info: a DNS name
-# or IPv4 address, or an IPv6 address in brackets.
-_AUTHORITY = re.compile(r'(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?')
-_LABEL = re.compile(r'[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?')
-
-
-class APIRequest(webob.Request):
-    """A request whose URLs start where the API's links must start.
-
-    ``host_url`` is ``link_base()``, so ``application_url``, ``path_url`` and
-    ``url`` follow it: a client's Host header never reaches a link unchecked.
-    """
-
-    conf: cfg.ConfigOpts | None = None
-
-    @property
-    def host_url(self) -> str:
-        endpoint = self.conf.api.public_endpoint if self.conf is not None else None
-        return link_base(self.environ, endpoint)
-
-
-def link_base(environ: dict, public_endpoint: str | None) -> str:
-    """The URL every link starts with, without a trailing slash.
-
-    ``[api] public_endpoint`` when it is set (a path in it prefixes every
-    link); else the request's scheme with its Host header when that is a
-    valid host[:port]; else with the server's own address.
-    """
-    if public_endpoint:
-        # Links go on from its path; a query or fragment in it has no place.
-        parts = urllib.parse.urlsplit(public_endpoint)
-        return '%s://%s%s' % (parts.scheme, parts.netloc, parts.path.rstrip('/'))
-    scheme = environ.get('wsgi.url_scheme')
-    if scheme not in DEFAULT_PORTS:
-        scheme = 'http'
-    authority = split_authority(environ.get('HTTP_HOST', ''))
-    if authority is None:
-        authority = _server_authority(environ)
-    host, port = authority
-    if port is None or port == DEFAULT_PORTS[scheme]:
-        return '%s://%s' % (scheme, host)
-    return '%s://%s:%s' % (scheme, host, port)
-
-
-def split_authority(text: str) -> tuple[str, str | None] | None:
-    """(host, port or None) when ``text`` is a valid host[:port], else None."""
-    match = _AUTHORITY.fullmatch(text)
-    if match is None or not valid_host(match['host']):
-        return None
-    port = match['port']
-    if port is not None and not 1 <= int(port) <= 65535:
-        return None
-    return match['host'], port
-
-
-def valid_host(host: str) -> bool:
-    """A DNS name, a dotted-quad IPv4 address or a bracketed IPv6 address."""
-    if host.startswith('['):
-        return _is_ip(host[1:-1], ipaddress.IPv6Address)
-    name = host[:-1] if host.endswith('.') else host  # a fully qualified name
-    labels = name.split('.')
-    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
-        return False
-    # No top-level domain is all digits: such a name is an IPv4 address or nothing.
-    return not labels[-1].isdigit() or _is_ip(name, ipaddress.IPv4Address)
-
-
-def _is_ip(text: str, kind: type) -> bool:
-    try:
-        kind(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _server_authority(environ: dict) -> tuple[str, str | None]:
-    """The server's own address; what it could not say is left out."""
-    # Some servers (gunicorn) copy SERVER_NAME from the Host header too.
-    host = environ.get('SERVER_NAME', '')
-    if _is_ip(host, ipaddress.IPv6Address):
-        host = '[%s]' % host
-    if not valid_host(host):
-        host = 'localhost'
-    port = environ.get('SERVER_PORT', '')
-    if not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
-        return host, None
-    return host, str(int(port))
-
 
 class Router:
     """Dispatches a request to the controller method its route names."""
@@ -151,6 +59,7 @@ class Router:
         # lookup costs a fraction of the mapper's walk over every route.
         self._static: dict[tuple[str, str], Callable[..., Any]] = {}
         self._variable_depths: set[int] = set()
+        self._request_type = links.request_type(conf)
         self.add_routes()
 
     @classmethod
@@ -181,7 +90,7 @@ class Router:
                             conditions={'method': list(methods)})
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        req = APIRequest(environ, conf=self.conf)
+        req = self._request_type(environ)
         try:
             result = self._dispatch(req)
         except webob.exc.HTTPException as error:

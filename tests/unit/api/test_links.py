@@ -8,10 +8,12 @@ import pytest
 import webob
 from oslo_config import cfg
 
+from svcframe import conf as svcframe_conf
 from svcframe import context
 from svcframe.api import auth
 from svcframe.api import policy
-from svcframe.api.router import APIRouter, VersionsRouter, link_base, split_authority
+from svcframe.api.links import link_base, split_authority
+from svcframe.api.router import APIRouter, VersionsRouter
 from svcframe.db.api import Database
 
 
@@ -117,12 +119,28 @@ def get(api: APIRouter, path: str, host: str, script_name: str = '/v1') -> webob
     return req.get_response(api)
 
 
-def test_the_v1_document_uses_the_link_base(api: APIRouter, conf: cfg.ConfigOpts) -> None:
+def test_the_v1_document_uses_the_link_base(api: APIRouter, conf: cfg.ConfigOpts,
+                                            database: Database) -> None:
     assert get(api, '', 'bad host').json['version']['links'] == [
         {'rel': 'self', 'href': 'http://api-1:8774/v1/'}]
     conf.set_override('public_endpoint', 'https://cloud.example', group='api')
+    api = APIRouter(conf, policy.make_enforcer(conf), database)  # as a start-up reads it
     assert get(api, '/', 'api.example').json['version']['links'] == [
         {'rel': 'self', 'href': 'https://cloud.example/v1/'}]
+
+
+def test_the_public_endpoint_follows_a_reload(write_config, database: Database) -> None:
+    path = write_config('[api]\npublic_endpoint = https://one.example\n')
+    conf = cfg.ConfigOpts()
+    svcframe_conf.register_all(conf)
+    conf(['--config-file', str(path)], project='svcframe-unit-tests', default_config_files=[])
+    api = APIRouter(conf, policy.make_enforcer(conf), database)
+
+    path.write_text('[api]\npublic_endpoint = https://two.example\n')
+    conf.mutate_config_files()  # what SIGHUP does
+
+    assert get(api, '/', 'api.example').json['version']['links'] == [
+        {'rel': 'self', 'href': 'https://two.example/v1/'}]
 
 
 @pytest.mark.parametrize('endpoint, host, expected', [
@@ -132,11 +150,12 @@ def test_the_v1_document_uses_the_link_base(api: APIRouter, conf: cfg.ConfigOpts
      'https://cloud.example/compute/v1/services'),
 ])
 def test_services_next_links_use_the_link_base(
-        api: APIRouter, conf: cfg.ConfigOpts, database: Database,
+        conf: cfg.ConfigOpts, database: Database,
         endpoint: str | None, host: str, expected: str) -> None:
     for index in range(2):
         database.service_create('node-%d' % index, 'svcframe-compute', 'compute')
     conf.set_override('public_endpoint', endpoint, group='api')
+    api = APIRouter(conf, policy.make_enforcer(conf), database)
 
     [link] = get(api, '/services?limit=1', host).json['services_links']
 
