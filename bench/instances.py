@@ -135,6 +135,9 @@ def drive(port: int, database: Database, count: int, concurrency: int) -> dict:
             'to_active': [(row.updated_at - row.created_at).total_seconds()
                           for row in active]}
 
+# Every instance of the run is created by one (noauth admin) project: no limits.
+UNLIMITED = {'instances': -1, 'vcpus': -1, 'memory_mb': -1}
+
 
 def run_e2e(args: argparse.Namespace, scratch: Path) -> None:
     if args.mode == 'all':
@@ -143,6 +146,7 @@ def run_e2e(args: argparse.Namespace, scratch: Path) -> None:
             'DEFAULT': {'state_path': scratch / 'state'},
             'api': {'port': 0},
             'wsgi': {'api_paste_config': harness.PASTE},
+            'quota': UNLIMITED,
             'fake_driver': {'vcpus': 10 ** 6, 'memory_mb': 10 ** 9}})
         with harness.running(harness.svcframe_binary('svcframe-all', config),
                              scratch, 'all') as process:
@@ -163,6 +167,7 @@ def run_e2e(args: argparse.Namespace, scratch: Path) -> None:
             'api': {'port': 0, 'workers': 1},
             'wsgi': {'api_paste_config': harness.PASTE},
             'conductor': {'workers': 1}, 'scheduler': {'workers': 1},
+            'quota': UNLIMITED,
             'fake_driver': {'vcpus': 10 ** 6, 'memory_mb': 10 ** 9}})
         harness.progress(SCRIPT, 'four processes on RabbitMQ and PostgreSQL')
         with harness.running(harness.svcframe_binary('svcframe-conductor', config),

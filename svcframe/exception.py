@@ -155,3 +155,17 @@ class NoValidHost(SvcframeError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__('No valid host was found. %s' % reason)
+
+
+class QuotaExceeded(SvcframeError):
+    """A request would take a project past one of its quotas."""
+
+    def __init__(self, project_id: str, resource: str, in_use: int, requested: int,
+                 limit: int) -> None:
+        self.project_id = project_id
+        self.resource = resource
+        self.in_use = in_use
+        self.requested = requested
+        self.limit = limit
+        super().__init__('quota %s of project %s exceeded: %d in use + %d requested > limit %d'
+                         % (resource, project_id, in_use, requested, limit))

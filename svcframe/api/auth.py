@@ -1,6 +1,6 @@
 """Authentication, chosen by ``[api] auth_strategy``, and the request context.
 
-Both strategies leave the caller's identity in the environ for
+Every strategy leaves the caller's identity in the environ for
 ContextFilter, which builds the RequestContext the controllers use.
 """
 
@@ -15,6 +15,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from svcframe import context as svcframe_context
+from svcframe import exception
 from svcframe.api import errors
 from svcframe.api import htpasswd
 from svcframe.api import logins
@@ -138,11 +139,53 @@ def _basic_challenge() -> webob.Response:
         headers=[('WWW-Authenticate', 'Basic realm="svcframe"')])
 
 
+class KeystoneIdentity(middleware.Middleware):
+    """The caller keystonemiddleware's auth_token found in the token.
+
+    auth_token, just before this filter, strips any X-User-Id, X-Project-Id,
+    X-Roles and X-Identity-Status a client sent and sets them from the
+    token it validated. Anything but X-Identity-Status: Confirmed (auth_token
+    with delay_auth_decision = True passes those on) is a 401 here.
+    """
+
+    @webob.dec.wsgify
+    def __call__(self, req: webob.Request):
+        headers = req.headers
+        if headers.get('X-Identity-Status') != 'Confirmed':
+            return errors.error_response(
+                401, 'Authentication required: send a valid Keystone token in '
+                     'the X-Auth-Token header.')
+        roles = headers.get('X-Roles') or ''
+        req.environ[IDENTITY_KEY] = {
+            'user_id': headers.get('X-User-Id'), 'project_id': headers.get('X-Project-Id'),
+            'roles': [role.strip() for role in roles.split(',') if role.strip()]}
+        return req.get_response(self.application)
+
+
+def _keystone_filter(conf: cfg.ConfigOpts):
+    """auth_token, configured from ``conf``'s [keystone_authtoken], then KeystoneIdentity."""
+    try:
+        from keystonemiddleware import auth_token
+    except ImportError as error:
+        raise exception.ConfigError(
+            "[api] auth_strategy = 'keystone' needs keystonemiddleware, which "
+            "cannot be imported (%s): pip install 'svcframe[keystone]'" % error) from error
+
+    def wrap(application):
+        # oslo_config_config: auth_token reads [keystone_authtoken] from the
+        # ConfigOpts svcframe parsed rather than from the global CONF.
+        return auth_token.AuthProtocol(KeystoneIdentity(application),
+                                       {'oslo_config_config': conf})
+    return wrap
+
+
 def auth_filter(conf: cfg.ConfigOpts):
     """The filter for ``[api] auth_strategy``; reads and checks the htpasswd file now."""
     strategy = conf.api.auth_strategy
     if strategy == 'noauth':
         return NoAuth
+    if strategy == 'keystone':
+        return _keystone_filter(conf)
     users = htpasswd.UserFile.load(conf.api.http_basic_auth_user_file)
     checker = logins.PasswordChecker.for_this_process()
     failures = logins.FailureBudget()

@@ -29,6 +29,7 @@ from svcframe import log_text
 from svcframe.api import policy
 from svcframe.api.controller import Controller
 from svcframe.db import instances
+from svcframe.db import quotas
 from svcframe.db.api import Database
 from svcframe.rpcapi.conductor import ConductorAPI
 
@@ -68,8 +69,12 @@ class InstancesController(Controller):
             raise webob.exc.HTTPForbidden(
                 detail='Creating an instance needs a project, and this caller has none.')
         values = _create_values(self.json_body(req, 'instance'))
-        record = instances.create(self.database, project_id=context.project_id,
-                                  user_id=context.user_id, **values)
+        try:
+            record = instances.create(self.database, project_id=context.project_id,
+                                      user_id=context.user_id,
+                                      quota=quotas.defaults(self.conf), **values)
+        except exception.QuotaExceeded as error:
+            raise webob.exc.HTTPForbidden(detail='%s.' % error) from None
         try:
             self.conductor().build_instance(context, {
                 'uuid': record.uuid, 'name': record.name, 'vcpus': record.vcpus,

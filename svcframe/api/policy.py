@@ -23,6 +23,10 @@ RULES = [
                        description='Show an instance.'),
     policy.RuleDefault('instances:delete', 'rule:admin_or_owner',
                        description='Delete an instance.'),
+    policy.RuleDefault('quotas:show', 'rule:admin_or_owner',
+                       description='Show a project\'s quota limits and usage.'),
+    policy.RuleDefault('quotas:update', 'rule:admin_api',
+                       description='Set a project\'s quota limits.'),
 ]
 
 

@@ -35,6 +35,7 @@ from svcframe.api import policy
 from svcframe.api import versions
 from svcframe.api.controller import Controller
 from svcframe.api.instances import InstancesController
+from svcframe.api.quotas import QuotasController
 from svcframe.api.services import ServicesController
 from svcframe.db.api import Database
 from svcframe.rpcapi.conductor import ConductorAPI
@@ -222,3 +223,6 @@ class APIRouter(Router):
         self.connect('/instances', instances, 'create', ('POST',))
         self.connect('/instances/{instance_id}', instances, 'show', ('GET',))
         self.connect('/instances/{instance_id}', instances, 'delete', ('DELETE',))
+        quotas = QuotasController(self.conf, self.enforcer, self.database)
+        self.connect('/quotas/{project_id}', quotas, 'show', ('GET',))
+        self.connect('/quotas/{project_id}', quotas, 'update', ('PUT',))

@@ -16,9 +16,11 @@ from svcframe import exception
 from svcframe import exit_codes
 from svcframe import log_text
 from svcframe import servicegroup
+from svcframe.api import quotas as quotas_api
 from svcframe.api import services as services_api
 from svcframe.db import api as db_api
 from svcframe.db import migration
+from svcframe.db import quotas
 from svcframe.db.api import Database
 
 LIST_COLUMNS = ('id', 'binary', 'host', 'topic', 'status', 'state', 'forced_down',
@@ -49,6 +51,15 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                             help='clear the mark; the heartbeats decide again')
     service.add_parser('delete', help='remove a service record').add_argument(
         'id', type=int)
+
+    quota = subparsers.add_parser('quota', help='per-project quotas').add_subparsers(
+        dest='action', required=True)
+    quota.add_parser('show', help='a project\'s limits and usage').add_argument('project')
+    quota_set = quota.add_parser('set', help='set a project\'s own limits (-1: no limit)')
+    quota_set.add_argument('project')
+    for resource in quotas.RESOURCES:
+        quota_set.add_argument('--' + resource.replace('_', '-'), dest='limit_' + resource,
+                               type=int, metavar='N')
 
     config_commands = subparsers.add_parser(
         'config', help='the configuration files').add_subparsers(dest='action', required=True)
@@ -120,6 +131,44 @@ def service_delete(conf: cfg.ConfigOpts, database: Database) -> int:
     return exit_codes.OK
 
 
+def quota_show(conf: cfg.ConfigOpts, database: Database) -> int:
+    project = conf.category.project
+    problem = quotas_api.project_id_problem(project)
+    if problem:
+        return _fail(exception.SvcframeError('project "%s": %s' % (project, problem)),
+                     exit_codes.CONFIG_ERROR)
+    limits = quotas.get_limits(database, project, quotas.defaults(conf))
+    usage = quotas.get_usage(database, project)
+    rows = [('resource', 'limit', 'in_use')] + [
+        (resource, str(limits[resource]), str(usage[resource])) for resource in quotas.RESOURCES]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    for row in rows:
+        print('  '.join(value.ljust(width) for value, width in zip(row, widths, strict=True))
+              .rstrip())
+    return exit_codes.OK
+
+
+def quota_set(conf: cfg.ConfigOpts, database: Database) -> int:
+    args = conf.category
+    problem = quotas_api.project_id_problem(args.project)
+    if problem:
+        return _fail(exception.SvcframeError('project "%s": %s' % (args.project, problem)),
+                     exit_codes.CONFIG_ERROR)
+    limits = {resource: getattr(args, 'limit_' + resource) for resource in quotas.RESOURCES
+              if getattr(args, 'limit_' + resource) is not None}
+    if not limits:
+        return _fail(exception.SvcframeError(
+            'quota set: give one or more of --instances, --vcpus, --memory-mb'),
+            exit_codes.CONFIG_ERROR)
+    for resource, limit in limits.items():
+        problem = quotas_api.limit_problem(limit)
+        if problem:
+            return _fail(exception.SvcframeError(
+                '--%s %s' % (resource.replace('_', '-'), problem)), exit_codes.CONFIG_ERROR)
+    quotas.set_limits(database, args.project, limits)
+    return exit_codes.OK
+
+
 def config_check(conf: cfg.ConfigOpts, database: Database) -> int:
     files = svcframe_config_check.config_files(conf)
     if not files:
@@ -144,6 +193,8 @@ COMMANDS: dict[tuple[str, str], Callable[[cfg.ConfigOpts, Database], int]] = {
     ('service', 'disable'): service_disable,
     ('service', 'force-down'): service_force_down,
     ('service', 'delete'): service_delete,
+    ('quota', 'show'): quota_show,
+    ('quota', 'set'): quota_set,
     ('config', 'check'): config_check,
 }
 

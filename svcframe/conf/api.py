@@ -10,7 +10,7 @@ from svcframe.conf import workers
 GROUP_NAME = 'api'
 GROUP_TITLE = 'svcframe-api options'
 
-AUTH_STRATEGIES = ('noauth', 'http_basic')
+AUTH_STRATEGIES = ('noauth', 'http_basic', 'keystone')
 
 OPTS = [
     cfg.HostAddressOpt(
@@ -34,6 +34,11 @@ OPTS = [
                        'an admin when they are absent'),
             ('http_basic', 'users and bcrypt passwords from the htpasswd '
                            'file http_basic_auth_user_file'),
+            ('keystone', 'Keystone tokens (X-Auth-Token), validated by '
+                         'keystonemiddleware\'s auth_token as the '
+                         '[keystone_authtoken] options say; user, project and '
+                         'roles come from the token. Needs pip install '
+                         '\'svcframe[keystone]\''),
         ],
         help='How svcframe-api authenticates callers.'),
     cfg.BoolOpt(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import types
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from oslo_utils import uuidutils
 
 from svcframe import exception
 from svcframe.db import models
+from svcframe.db import quotas
 from svcframe.db.api import Database, reachable
 
 INSTANCES = models.Instance.__table__
@@ -34,14 +36,27 @@ STATES = (BUILDING, ACTIVE, DELETING, ERROR)
 
 @reachable
 def create(database: Database, name: str, vcpus: int, memory_mb: int,
-           project_id: str | None, user_id: str | None) -> types.SimpleNamespace:
+           project_id: str | None, user_id: str | None,
+           quota: Mapping[str, int] | None = None) -> types.SimpleNamespace:
     """A new instance record in state ``building``, as stored (without
-    reading it back: every create pays for this)."""
+    reading it back: every create pays for this).
+
+    With ``quota`` (the default limits, see quotas.defaults()) and a
+    project, the project's quotas are checked in the insert's transaction:
+    QuotaExceeded, and nothing stored, when the instance would not fit.
+    """
     values = {'uuid': uuidutils.generate_uuid(), 'name': name, 'vcpus': vcpus,
               'memory_mb': memory_mb, 'project_id': project_id, 'user_id': user_id,
               'state': BUILDING, 'host': None, 'fault': None, 'created_at': models.utcnow(),
               'updated_at': None, 'deleted': 0}
+    enforce = quota is not None and project_id is not None
+    if enforce:
+        quotas.ensure_project(database, project_id)
     with database.engine.begin() as connection:
+        if enforce:
+            quotas.lock(connection, project_id)
+            quotas.check(connection, project_id, quota,
+                         {'instances': 1, 'vcpus': vcpus, 'memory_mb': memory_mb})
         inserted = connection.execute(sa.insert(INSTANCES).values(values))
     return types.SimpleNamespace(id=inserted.inserted_primary_key[0], **values)
 

@@ -100,3 +100,39 @@ class ComputeNode(Base):
     updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
         sa.DateTime, onupdate=utcnow)
     deleted: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False, default=0)
+
+
+class Quota(Base):
+    """One project's own limit on one resource, over the [quota] default.
+
+    -1 is no limit. No soft deletion: removing the row restores the default.
+    """
+
+    __tablename__ = 'quotas'
+    __table_args__ = (
+        sa.UniqueConstraint('project_id', 'resource', name='uniq_quotas0project_id0resource'),
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255), nullable=False)
+    resource: orm.Mapped[str] = orm.mapped_column(sa.String(32), nullable=False)
+    hard_limit: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
+        sa.DateTime, nullable=False, default=utcnow)
+    updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime, onupdate=utcnow)
+
+
+class QuotaProject(Base):
+    """A row per project that creates instances: the lock its creates take.
+
+    Checking usage and inserting an instance happen in one transaction
+    that first updates this row, so two creates of one project run one
+    after the other on every backend (a row lock on PostgreSQL and MariaDB,
+    the write lock on SQLite).
+    """
+
+    __tablename__ = 'quota_projects'
+
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    generation: orm.Mapped[int] = orm.mapped_column(sa.Integer, nullable=False, default=0)

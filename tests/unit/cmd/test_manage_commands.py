@@ -103,3 +103,34 @@ def test_service_disable_takes_a_reason_the_api_takes(registry) -> None:
 
     stored = database.service_get(service.id)
     assert (stored.disabled, stored.disabled_reason) == (True, reason)
+
+
+def test_quota_set_and_show(registry, capsys: pytest.CaptureFixture[str]) -> None:
+    config_file, database = registry
+    assert manage(config_file, 'quota', 'set', 'p1', '--vcpus', '8', '--memory-mb', '-1') == 0
+
+    assert manage(config_file, 'quota', 'show', 'p1') == 0
+
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert rows == [['resource', 'limit', 'in_use'], ['instances', '10', '0'],
+                    ['vcpus', '8', '0'], ['memory_mb', '-1', '0']]
+
+
+@pytest.mark.parametrize('args, message', [
+    (('--vcpus', '-2'), '--vcpus must be an integer from -1'),
+    ((), 'give one or more of --instances, --vcpus, --memory-mb'),
+])
+def test_quota_set_refuses_bad_limits_with_one_line(
+        registry, capsys: pytest.CaptureFixture[str], args: tuple[str, ...],
+        message: str) -> None:
+    config_file, _ = registry
+    assert manage(config_file, 'quota', 'set', 'p1', *args) == 1
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and message in err
+
+
+def test_quota_set_with_a_non_integer_is_a_usage_error(registry) -> None:
+    config_file, _ = registry
+    with pytest.raises(SystemExit) as raised:
+        manage(config_file, 'quota', 'set', 'p1', '--vcpus', 'many')
+    assert raised.value.code == 2
