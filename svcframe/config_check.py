@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import glob
+import importlib.metadata
 import os
 from collections.abc import Iterable, Iterator
 
@@ -26,9 +27,14 @@ from svcframe import manager as svcframe_manager
 
 # The namespaces of etc/svcframe/svcframe-config-generator.conf, which a test
 # keeps in step with this list.
+# keystonemiddleware's is listed when the keystone extra is installed.
 NAMESPACES = ('svcframe', 'oslo.log', 'oslo.service.periodic_task', 'oslo.messaging',
               'oslo.db', 'oslo.middleware.http_proxy_to_wsgi',
-              'oslo.middleware.sizelimit', 'oslo.policy', 'oslo.reports')
+              'oslo.middleware.sizelimit', 'oslo.policy', 'oslo.reports',
+              'keystonemiddleware.auth_token')
+# auth_token logs in to Keystone with a keystoneauth plugin ([keystone_authtoken]
+# auth_type) whose options (auth_url, username, ...) are declared by the plugin.
+KEYSTONE_GROUP = 'keystone_authtoken'
 MANAGER_TOPICS = ('compute', 'conductor', 'scheduler')
 
 
@@ -80,6 +86,24 @@ def _known_options(conf: cfg.ConfigOpts) -> dict[str, set[str]]:
     return known
 
 
+def _keystone_plugin_opts() -> list[cfg.Opt]:
+    """The options of every keystoneauth plugin installed (none without the extra)."""
+    try:
+        from keystoneauth1 import loading
+    except ImportError:
+        return []
+    opts: list[cfg.Opt] = []
+    # The entry points' names, not get_available_plugin_names(): that one
+    # loads every plugin and logs an ERROR for each that cannot load here.
+    for name in {point.name for point in importlib.metadata.entry_points(
+            group='keystoneauth1.plugin')}:
+        try:
+            opts.extend(loading.get_auth_plugin_conf_options(name))
+        except Exception:  # a plugin that cannot load here declares nothing
+            continue
+    return opts
+
+
 def _declared(conf: cfg.ConfigOpts) -> Iterable[tuple[str, list[cfg.Opt]]]:
     for namespace in NAMESPACES:
         manager = stevedore.NamedExtensionManager(
@@ -87,6 +111,7 @@ def _declared(conf: cfg.ConfigOpts) -> Iterable[tuple[str, list[cfg.Opt]]]:
         for extension in manager:
             for group, opts in extension.obj:
                 yield _group_name(group), list(opts)
+    yield KEYSTONE_GROUP, _keystone_plugin_opts()
     # What is registered now: svcframe's own, and what plugins registered.
     yield 'DEFAULT', [info['opt'] for info in _registered(conf)]
     for name in list(conf):

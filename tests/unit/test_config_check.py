@@ -79,3 +79,16 @@ def test_files_of_a_config_dir_are_checked_in_load_order(tmp_path: Path) -> None
                                                 str(directory / '20-b.conf')]
     assert [problem.split(': ')[1] for problem in config_check.check(conf)] == [
         '[DEFAULT] bogus_a', '[DEFAULT] bogus_b']
+
+
+def test_keystone_authtoken_and_its_login_plugin_options_are_known(tmp_path: Path) -> None:
+    # auth_token's own options, and those of the keystoneauth plugin it logs in with.
+    conf = parsed(tmp_path, '[api]\nauth_strategy = keystone\n'
+                            '[keystone_authtoken]\nwww_authenticate_uri = http://ks:5000\n'
+                            'memcached_servers = 127.0.0.1:11211\nauth_type = password\n'
+                            'auth_url = http://ks:5000\nusername = svcframe\n'
+                            'password = secret\nproject_name = service\n'
+                            'user_domain_name = Default\nprojct_name = typo\n')
+    assert config_check.check(conf) == [
+        '%s: [keystone_authtoken] projct_name: unknown option (did you mean project_name?)'
+        % (tmp_path / '0.conf')]
