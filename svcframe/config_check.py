@@ -25,7 +25,7 @@ from svcframe import config
 from svcframe import exception
 from svcframe import manager as svcframe_manager
 
-# The namespaces of etc/svcframe/svcframe-config-generator.conf, which a test
+# The namespaces of etc/svcframe-config-generator.conf, which a test
 # keeps in step with this list.
 # keystonemiddleware's is listed when the keystone extra is installed.
 NAMESPACES = ('svcframe', 'oslo.log', 'oslo.service.periodic_task', 'oslo.messaging',

@@ -149,7 +149,7 @@ class Controller:
         target = target if target is not None else {'project_id': context.project_id}
         if not self.enforcer.enforce(rule, target, context.to_policy_values()):
             raise webob.exc.HTTPForbidden(
-                detail='Policy %r does not allow this request.' % rule)
+                detail='Policy %s does not allow this request.' % json.dumps(rule))
 
     @staticmethod
     def json_body(req: webob.Request, wrapper: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The instances API: the reference workload, for owners and admins.
 
     POST   /v1/instances        {"instance": {"name", "vcpus", "memory_mb"}} -> 202
-    GET    /v1/instances        the caller's project's (an admin's: all)
+    GET    /v1/instances[?limit=&marker=]   the caller's project's (an admin's: all)
     GET    /v1/instances/{id}
     DELETE /v1/instances/{id}   -> 202; the record goes once its host tore it down
 
@@ -10,10 +10,16 @@ The API records the instance and casts to the conductor, which does the rest.
 An instance belongs to the project that created it; a caller without a
 project can create none. Another project's instance is a 404 with the same
 message as a missing one, so a caller cannot learn which ids exist.
+
+The list comes in pages, oldest first, as the services list does (see
+paging.py): ``?marker=`` is the id of the last instance of the previous
+page, and a marker the caller could not have listed is a 400 like an
+unknown one.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +32,7 @@ from oslo_policy import policy as oslo_policy
 
 from svcframe import exception
 from svcframe import log_text
+from svcframe.api import paging
 from svcframe.api import policy
 from svcframe.api.controller import Controller
 from svcframe.db import instances
@@ -38,6 +45,7 @@ LOG = logging.getLogger(__name__)
 MAX_NAME_LENGTH = 255
 MAX_SIZE = 2 ** 31 - 1  # an INTEGER column on every backend
 FIELDS = ('name', 'vcpus', 'memory_mb')
+LIST_PARAMETERS = ('limit', 'marker')
 
 
 class InstancesController(Controller):
@@ -53,11 +61,23 @@ class InstancesController(Controller):
         self.authorize(req, 'instances:index')
         context = self.context(req)
         every_project = policy.is_admin(self.enforcer, context)
+        params = paging.list_parameters(req, LIST_PARAMETERS)
+        limit = paging.page_limit(self.conf, params)
+        marker = params.get('marker')
         if context.project_id is None and not every_project:
             return {'instances': []}  # not those created with no project: nobody owns them
-        rows = instances.get_all(self.database, project_id=context.project_id,
-                                 every_project=every_project)
-        return {'instances': [_view(row) for row in rows]}
+        try:
+            # One more than the page: whether a next page exists.
+            rows = instances.get_all(self.database, project_id=context.project_id,
+                                     every_project=every_project, limit=limit + 1,
+                                     marker=marker)
+        except exception.InstanceNotFound:
+            raise webob.exc.HTTPBadRequest(
+                detail='marker %s is not the id of any instance listed to this caller; use '
+                       'the id of the last instance of the previous page.'
+                % json.dumps(marker)) from None
+        return paging.page(req, params, 'instances', rows, limit, _view,
+                           lambda row: row.uuid)
 
     def show(self, req: webob.Request, instance_id: str) -> dict[str, Any]:
         return {'instance': _view(self._find(req, instance_id, 'instances:show'))}
@@ -147,5 +167,6 @@ def _create_values(document: dict[str, Any]) -> dict[str, Any]:
         value = document.get(field)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIZE:
             raise webob.exc.HTTPBadRequest(
-                detail='"%s" must be an integer from 1 to %d, not %r.' % (field, MAX_SIZE, value))
+                detail='"%s" must be an integer from 1 to %d, not %s.'
+                % (field, MAX_SIZE, json.dumps(value)))
     return {field: document[field] for field in FIELDS}

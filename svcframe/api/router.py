@@ -133,6 +133,10 @@ class Router:
         handler = self._static.get((environ['PATH_INFO'], environ['REQUEST_METHOD']))
         if handler is not None:
             return handler(req)
+        if not environ['PATH_INFO'].isascii():
+            # A UnicodeDecodeError here is the 400 of __call__: a route
+            # variable must not reach a controller as latin-1 mojibake.
+            environ['PATH_INFO'].encode('latin-1').decode('utf-8')
         match = self.mapper.match(environ=req.environ)
         if match is None:
             allowed = self._allowed_methods(req)
@@ -215,6 +219,7 @@ class APIRouter(Router):
             self.connect(path, versions_controller, 'show', ('GET', 'HEAD'))
         services = ServicesController(self.conf, self.enforcer, self.database)
         self.connect('/services', services, 'index', ('GET',))
+        self.connect('/services/{service_id}', services, 'show', ('GET',))
         self.connect('/services/{service_id}', services, 'update', ('PUT',))
         self.connect('/services/{service_id}', services, 'delete', ('DELETE',))
         instances = InstancesController(self.conf, self.enforcer, self.database,

@@ -1,6 +1,7 @@
 """The services API: the registry, for admins.
 
     GET    /v1/services[?host=&binary=&limit=&marker=]
+    GET    /v1/services/{id}
     PUT    /v1/services/{id}   {"status": "disabled", "disabled_reason": "..."}
                                {"status": "enabled"}   {"forced_down": true|false}
     DELETE /v1/services/{id}
@@ -11,15 +12,13 @@ The list comes in pages, in id order, of at most ``[api] max_limit`` records
 (``?limit=`` asks for fewer); ``?marker=`` is the id of the last record of the
 previous page. A page with more records after it carries a "next" link in
 ``services_links``. Unknown query parameters are a 400 that lists the known
-ones, rather than ignored as nova does: ``?hosts=node-1`` would otherwise list
-every service to an admin about to disable what it lists.
+ones (see paging.py).
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-import urllib.parse
 from typing import Any
 
 import webob
@@ -30,6 +29,7 @@ from oslo_policy import policy as oslo_policy
 from svcframe import exception
 from svcframe import log_text
 from svcframe import servicegroup
+from svcframe.api import paging
 from svcframe.api.controller import Controller, parse_json
 from svcframe.db.api import Database
 
@@ -46,13 +46,10 @@ class ServicesController(Controller):
 
     def index(self, req: webob.Request) -> dict[str, Any]:
         self.authorize(req, 'admin_api')
-        params = _list_parameters(req)
-        max_limit = self.conf.api.max_limit
-        limit = min(_positive_int(params, 'limit', 'a whole number of 1 or more (a page holds '
-                                  'at most %d, [api] max_limit)' % max_limit) or max_limit,
-                    max_limit)
-        marker = _positive_int(params, 'marker',
-                               'the id of the last service of the previous page')
+        params = paging.list_parameters(req, LIST_PARAMETERS)
+        limit = paging.page_limit(self.conf, params)
+        marker = paging.positive_int(params, 'marker',
+                                     'the id of the last service of the previous page')
         try:
             # One more than the page: whether a next page exists.
             services = self.database.service_get_all(
@@ -63,12 +60,13 @@ class ServicesController(Controller):
                 detail='marker %d is not the id of any service record; use the id of the last '
                        'service of the previous page.' % marker) from None
         cutoff = servicegroup.up_cutoff(self.conf)
-        document: dict[str, Any] = {
-            'services': [self._view(service, cutoff) for service in services[:limit]]}
-        if len(services) > limit:
-            document['services_links'] = [
-                {'rel': 'next', 'href': _next_link(req, params, services[limit - 1].id)}]
-        return document
+        return paging.page(req, params, 'services', services, limit,
+                           lambda service: self._view(service, cutoff),
+                           lambda service: service.id)
+
+    def show(self, req: webob.Request, service_id: str) -> dict[str, Any]:
+        self.authorize(req, 'admin_api')
+        return {'service': self._view(self.database.service_get(_service_id(service_id)))}
 
     def update(self, req: webob.Request, service_id: str) -> dict[str, Any]:
         self.authorize(req, 'admin_api')
@@ -92,38 +90,6 @@ class ServicesController(Controller):
             'updated_at': service.updated_at.isoformat() if service.updated_at else None,
             'report_count': service.report_count,
         }
-
-
-def _list_parameters(req: webob.Request) -> dict[str, str]:
-    """The query parameters of a list, each given at most once; 400 for others."""
-    unknown = sorted(set(req.GET) - set(LIST_PARAMETERS))
-    if unknown:
-        raise webob.exc.HTTPBadRequest(
-            detail='Unknown query parameter(s) %s; allowed: %s.'
-            % (', '.join(unknown), ', '.join(LIST_PARAMETERS)))
-    repeated = sorted(name for name in set(req.GET) if len(req.GET.getall(name)) > 1)
-    if repeated:
-        raise webob.exc.HTTPBadRequest(
-            detail='Query parameter(s) %s given more than once; give each once.'
-            % ', '.join(repeated))
-    return dict(req.GET)
-
-
-def _positive_int(params: dict[str, str], name: str, allowed: str) -> int | None:
-    text = params.get(name)
-    if text is None:
-        return None
-    # isascii(): int() takes other scripts' digits, and '+1' or ' 1'.
-    if not (text.isascii() and text.isdigit() and int(text) >= 1):
-        raise webob.exc.HTTPBadRequest(detail='"%s" must be %s, not %s.'
-                                       % (name, allowed, json.dumps(text)))
-    return int(text)
-
-
-def _next_link(req: webob.Request, params: dict[str, str], marker: int) -> str:
-    """This request's URL, with ``marker`` moved on to the last record shown."""
-    query = dict(params, marker=str(marker))
-    return '%s?%s' % (req.path_url, urllib.parse.urlencode(sorted(query.items())))
 
 
 def _service_id(text: str) -> int:

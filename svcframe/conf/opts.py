@@ -2,7 +2,7 @@
 
 The options of oslo.service that svcframe honours are listed here too;
 the libraries' own options (oslo.log, oslo.middleware, ...) come from their
-namespaces. etc/svcframe/svcframe-config-generator.conf names every namespace
+namespaces. etc/svcframe-config-generator.conf names every namespace
 of the sample config.
 """
 

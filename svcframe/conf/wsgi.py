@@ -23,7 +23,9 @@ OPTS = [
         help='The PasteDeploy file that defines the API pipeline: an absolute '
              'path, or a name looked up like a config file (in the '
              '--config-dir directories, next to the --config-file files, then '
-             'in ~/.svcframe, ~/, /etc/svcframe and /etc).'),
+             'in ~/.svcframe, ~/, /etc/svcframe and /etc). When the default '
+             'name, api-paste.ini, is in none of them, the pipeline installed '
+             'with svcframe is used.'),
     cfg.IntOpt(
         'default_pool_size',
         default=1000,

@@ -72,14 +72,28 @@ def get(database: Database, uuid: str) -> sa.Row:
 
 @reachable
 def get_all(database: Database, project_id: str | None = None,
-            every_project: bool = True) -> list[sa.Row]:
-    """Every live instance, oldest first; without ``every_project``, only
-    those of ``project_id`` (None: those created with no project)."""
-    query = _live().order_by(INSTANCES.c.id)
-    if not every_project:
-        query = query.where(INSTANCES.c.project_id.is_(None) if project_id is None
-                            else INSTANCES.c.project_id == project_id)
+            every_project: bool = True, limit: int | None = None,
+            marker: str | None = None) -> list[sa.Row]:
+    """Live instances, oldest first; without ``every_project``, only
+    those of ``project_id`` (None: those created with no project).
+
+    At most ``limit`` rows, those after the instance with uuid ``marker``.
+    InstanceNotFound when no instance the caller could list ever had that
+    uuid; one deleted since it was listed still marks the place.
+    """
+    owned = (sa.true() if every_project else
+             INSTANCES.c.project_id.is_(None) if project_id is None
+             else INSTANCES.c.project_id == project_id)
+    query = _live().where(owned).order_by(INSTANCES.c.id)
+    if limit is not None:
+        query = query.limit(limit)
     with database.engine.connect() as connection:
+        if marker is not None:
+            marker_id = connection.scalar(
+                sa.select(INSTANCES.c.id).where(INSTANCES.c.uuid == marker, owned))
+            if marker_id is None:
+                raise exception.InstanceNotFound(marker)
+            query = query.where(INSTANCES.c.id > marker_id)
         return list(connection.execute(query))
 
 

@@ -6,11 +6,20 @@ import os
 from collections.abc import Callable
 
 from oslo_config import cfg
+from oslo_log import log as logging
 from paste import deploy
 
 from svcframe import exception
 
 WSGIApp = Callable
+
+LOG = logging.getLogger(__name__)
+
+# The pipeline svcframe ships, installed with the package so that a wheel
+# install serves without any file from the repository. The repository's
+# etc/svcframe/api-paste.ini is a copy that a unit test keeps identical.
+SHIPPED_PASTE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             'api-paste.ini')
 
 
 def find_paste_config(conf: cfg.ConfigOpts) -> str:
@@ -18,13 +27,17 @@ def find_paste_config(conf: cfg.ConfigOpts) -> str:
 
     A relative name is looked up like a config file: in the --config-dir
     directories, next to the --config-file files, then in the default config
-    directories of project svcframe.
+    directories of project svcframe. The shipped name, found in none of
+    them, is the copy installed with the package; any other name, and an
+    explicit path, must exist.
     """
     name = conf.wsgi.api_paste_config
     if os.path.isabs(name):
         path: str | None = name
     else:
         path = conf.find_file(name)
+    if path is None and name == os.path.basename(SHIPPED_PASTE):
+        path = SHIPPED_PASTE
     if path is None or not os.path.isfile(path):
         raise exception.PasteConfigNotFound(name, _searched(conf, name))
     return os.path.abspath(path)
@@ -43,6 +56,7 @@ def _searched(conf: cfg.ConfigOpts, name: str) -> list[str]:
 def load_app(conf: cfg.ConfigOpts, name: str) -> WSGIApp:
     """Load app ``name`` from the paste file ``[wsgi] api_paste_config``."""
     path = find_paste_config(conf)
+    LOG.info('Loading app %r from paste file %s', name, path)
     try:
         return deploy.loadapp('config:%s' % path, name=name)
     except LookupError as error:

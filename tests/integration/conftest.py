@@ -22,7 +22,7 @@ from svcframe.db.api import Database
 # Re-exported: the integration tests import it from here.
 from svcframe.testing.polling import wait_until  # noqa: F401
 
-from tests.real_servers import service_url
+from tests.real_servers import absent, is_default, service_url
 
 BIN_DIR = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,14 +137,42 @@ def _is_alive(pid: int) -> bool:
 @pytest.fixture(scope='session')
 def rabbit_url() -> Iterator[str]:
     """A RabbitMQ vhost of this test run's own, as a transport URL."""
-    base = urllib.parse.urlsplit(service_url('SVCFRAME_TEST_TRANSPORT_URL', 'RabbitMQ'))
+    variable = 'SVCFRAME_TEST_TRANSPORT_URL'
+    base = urllib.parse.urlsplit(service_url(variable, 'RabbitMQ'))
     vhost = 'svcframe-test-%s' % uuid.uuid4().hex[:12]
-    rabbitmqctl = shutil.which('rabbitmqctl') or pytest.fail('rabbitmqctl is not installed')
-    subprocess.run([rabbitmqctl, 'add_vhost', vhost], check=True, capture_output=True)
+    rabbitmqctl = shutil.which('rabbitmqctl')
+    if rabbitmqctl is None:
+        if is_default(variable):
+            absent('no rabbitmqctl to manage the RabbitMQ at %s:%s (set %s)'
+                   % (base.hostname, base.port, variable))
+        pytest.fail('rabbitmqctl is not installed')
+    added = subprocess.run([rabbitmqctl, 'add_vhost', vhost], capture_output=True, text=True)
+    if added.returncode != 0 and is_default(variable):
+        # Something answers on the default port, but not a RabbitMQ we can manage.
+        absent('no usable RabbitMQ at %s:%s: rabbitmqctl add_vhost failed (set %s)'
+               % (base.hostname, base.port, variable))
+    added.check_returncode()
     subprocess.run([rabbitmqctl, 'set_permissions', '-p', vhost, base.username or 'guest',
                     '.*', '.*', '.*'], check=True, capture_output=True)
     yield urllib.parse.urlunsplit(base._replace(path='/' + vhost))
     subprocess.run([rabbitmqctl, 'delete_vhost', vhost], capture_output=True)
+
+
+def _admin_engine(variable: str, what: str) -> sqlalchemy.engine.Engine:
+    """An AUTOCOMMIT engine on the server ``variable`` names, checked to accept a login."""
+    server = sqlalchemy.engine.make_url(service_url(variable, what))
+    admin = sqlalchemy.create_engine(server, isolation_level='AUTOCOMMIT')
+    try:
+        with admin.connect():
+            pass
+    except sqlalchemy.exc.OperationalError:
+        admin.dispose()
+        if not is_default(variable):
+            raise
+        # Something answers on the default port, but it will not let us in.
+        absent('no usable %s at %s:%s: %s cannot log in (set %s)'
+               % (what, server.host, server.port, server.username, variable))
+    return admin
 
 
 @pytest.fixture(params=['postgresql', 'mysql', 'sqlite'])
@@ -153,14 +181,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == 'sqlite':
         yield 'sqlite:///%s' % (tmp_path / 'svcframe.sqlite')
         return
-    variable = 'SVCFRAME_TEST_%s_URL' % request.param.upper()
-    server = sqlalchemy.engine.make_url(service_url(variable, request.param))
+    what = {'postgresql': 'PostgreSQL', 'mysql': 'MariaDB'}[request.param]
+    admin = _admin_engine('SVCFRAME_TEST_%s_URL' % request.param.upper(), what)
     name = 'svcframe_test_%s' % uuid.uuid4().hex[:12]
-    admin = sqlalchemy.create_engine(server, isolation_level='AUTOCOMMIT')
     with admin.connect() as connection:
         connection.exec_driver_sql('CREATE DATABASE %s' % name)
     try:
-        yield server.set(database=name).render_as_string(hide_password=False)
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
     finally:
         force = ' WITH (FORCE)' if request.param == 'postgresql' else ''
         with admin.connect() as connection:

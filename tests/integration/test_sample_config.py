@@ -11,7 +11,7 @@ from tests.integration.conftest import ROOT, script
 
 pytestmark = pytest.mark.integration
 
-GENERATOR_CONF = ROOT / 'etc' / 'svcframe' / 'svcframe-config-generator.conf'
+GENERATOR_CONF = ROOT / 'etc' / 'svcframe-config-generator.conf'
 SAMPLE = ROOT / 'etc' / 'svcframe' / 'svcframe.conf.sample'
 
 

@@ -24,7 +24,7 @@ def parsed(tmp_path: Path, *texts: str) -> cfg.ConfigOpts:
 
 def test_checks_the_namespaces_of_the_sample_config() -> None:
     # The key repeats, which configparser does not allow: read the lines.
-    text = (ROOT / 'etc' / 'svcframe' / 'svcframe-config-generator.conf').read_text()
+    text = (ROOT / 'etc' / 'svcframe-config-generator.conf').read_text()
     listed = [line.split('=', 1)[1].strip() for line in text.splitlines()
               if line.startswith('namespace')]
     assert tuple(listed) == config_check.NAMESPACES

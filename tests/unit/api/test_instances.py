@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,128 @@ def test_an_owner_refused_by_policy_gets_403_not_404(
 
     assert response.status_int == 403
     assert call(api, 'GET', '/instances/%s' % mine['id'], project='p1').status_int == 200
+    assert response.json['error']['message'] == \
+        'Policy "instances:delete" does not allow this request.'
+
+
+@pytest.mark.parametrize('value, shown', [(True, 'not true.'), (None, 'not null.'),
+                                          ('2', 'not "2".'), (1.5, 'not 1.5.')])
+def test_a_bad_size_is_named_in_json_terms(api: APIRouter, value: object, shown: str) -> None:
+    body = {'instance': {'name': 'x', 'vcpus': value, 'memory_mb': 1}}
+
+    response = call(api, 'POST', '/instances', body)
+
+    assert response.status_int == 400
+    assert response.json['error']['message'].endswith(shown)
+
+
+def next_path(response: webob.Response) -> str | None:
+    """The next link as a path the test app takes, or None on the last page."""
+    links = response.json.get('instances_links')
+    if links is None:
+        return None
+    [link] = links
+    assert link['rel'] == 'next'
+    href = urllib.parse.urlsplit(link['href'])
+    assert href.scheme == 'http' and href.netloc == 'localhost'
+    assert href.path == '/instances'
+    return '/instances?' + href.query
+
+
+def test_the_list_comes_in_pages_of_max_limit_with_next_links(
+        api: APIRouter, conf: cfg.ConfigOpts) -> None:
+    conf.set_override('max_limit', 2, group='api')
+    ids = [create(api)['id'] for _ in range(5)]
+
+    pages, path = [], '/instances'
+    while path is not None:
+        response = call(api, 'GET', path)
+        assert response.status_int == 200
+        pages.append([instance['id'] for instance in response.json['instances']])
+        path = next_path(response)
+
+    assert pages == [ids[0:2], ids[2:4], ids[4:5]]
+
+
+def test_limit_asks_for_fewer_and_is_capped_by_max_limit(
+        api: APIRouter, conf: cfg.ConfigOpts) -> None:
+    conf.set_override('max_limit', 3, group='api')
+    ids = [create(api)['id'] for _ in range(5)]
+
+    one = call(api, 'GET', '/instances?limit=1')
+    capped = call(api, 'GET', '/instances?limit=1000')
+    last = call(api, 'GET', '/instances?limit=2&marker=%s' % ids[2])
+
+    assert [i['id'] for i in one.json['instances']] == ids[:1]
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(
+        one.json['instances_links'][0]['href']).query) == {'limit': ['1'], 'marker': [ids[0]]}
+    assert [i['id'] for i in capped.json['instances']] == ids[:3]
+    assert [i['id'] for i in last.json['instances']] == ids[3:5]
+    assert 'instances_links' not in last.json
+
+
+def test_pages_hold_only_the_callers_project(api: APIRouter) -> None:
+    mine = [create(api, project='p1')['id'] for _ in range(2)]
+    theirs = create(api, project='p2')['id']
+    mine.append(create(api, project='p1')['id'])
+
+    first = call(api, 'GET', '/instances?limit=2', project='p1')
+    second = call(api, 'GET', next_path(first), project='p1')
+    foreign_marker = call(api, 'GET', '/instances?marker=%s' % theirs, project='p1')
+
+    assert [i['id'] for i in first.json['instances'] + second.json['instances']] == mine
+    assert 'instances_links' not in second.json
+    assert foreign_marker.status_int == 400  # as an unknown marker: nothing learnt
+
+
+def test_a_marker_deleted_since_its_page_still_marks_the_place(
+        api: APIRouter, database: Database) -> None:
+    ids = [create(api)['id'] for _ in range(3)]
+    first = call(api, 'GET', '/instances?limit=1')
+    instances.update(database, ids[0], {'state': instances.DELETING})
+    instances.destroy(database, ids[0])
+
+    second = call(api, 'GET', next_path(first))
+
+    assert second.status_int == 200
+    assert [i['id'] for i in second.json['instances']] == ids[1:2]
+
+
+@pytest.mark.parametrize('query, named, allowed', [
+    ('limit=0', '"limit"', 'a whole number of 1 or more'),
+    ('limit=abc', '"limit"', 'a whole number of 1 or more'),
+    ('limit=%EF%BC%91', '"limit"', 'a whole number of 1 or more'),
+    ('marker=nope', 'marker "nope"', 'the id of the last instance of the previous page'),
+    ('marker=', 'marker ""', 'the id of the last instance of the previous page'),
+    ('limt=1', 'limt', 'allowed: limit, marker'),
+    ('host=a', 'host', 'allowed: limit, marker'),
+    ('limit=1&limit=2', 'limit', 'give each once'),
+])
+def test_bad_list_parameters_are_a_400_naming_them(api: APIRouter, query: str, named: str,
+                                                   allowed: str) -> None:
+    create(api)
+
+    response = call(api, 'GET', '/instances?' + query)
+
+    assert response.status_int == 400
+    message = response.json['error']['message']
+    assert named in message and allowed in message
+
+
+def test_a_caller_without_a_project_still_gets_a_400_for_unknown_parameters(
+        api: APIRouter) -> None:
+    response = call(api, 'GET', '/instances?limt=1', project=None)
+
+    assert response.status_int == 400
+
+
+def test_an_instance_path_that_is_not_utf8_is_a_400(api: APIRouter) -> None:
+    req = webob.Request.blank('/')
+    req.environ['PATH_INFO'] = '/instances/\xb2'  # as the server passes it: latin-1
+    req.environ[auth.CONTEXT_KEY] = context.RequestContext(
+        user_id='u', project_id='p1', roles=['member'], overwrite=False)
+
+    response = req.get_response(api)
+
+    assert response.status_int == 400
+    assert 'not valid UTF-8' in response.json['error']['message']

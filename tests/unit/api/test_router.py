@@ -136,7 +136,7 @@ def test_policy_refusal_is_a_json_403(router: WidgetRouter) -> None:
     response = request('/widgets/w7', project='someone-else').get_response(router)
 
     assert response.status_code == 403
-    assert "'admin_or_owner'" in response.json['error']['message']
+    assert '"admin_or_owner"' in response.json['error']['message']
 
 
 def test_admin_passes_an_owner_rule_for_any_project(router: WidgetRouter) -> None:

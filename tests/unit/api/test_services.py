@@ -290,3 +290,46 @@ def test_a_url_that_is_not_utf8_is_a_400(api: APIRouter, path: str, query: str) 
 
     assert response.status_code == 400
     assert 'not valid UTF-8' in response.json['error']['message']
+
+
+def test_show_answers_one_service_as_the_list_does(api: APIRouter, database: Database) -> None:
+    ids = create_services(database, 2)
+    database.service_update(ids[1], {'disabled': True, 'disabled_reason': 'maintenance'})
+
+    shown = call(api, 'GET', '/services/%d' % ids[1])
+    head = call(api, 'HEAD', '/services/%d' % ids[1])
+
+    assert shown.status_code == 200
+    assert shown.json == {'service': call(api, 'GET', '/services').json['services'][1]}
+    assert shown.json['service']['disabled_reason'] == 'maintenance'
+    assert head.status_code == 200 and head.body == b''
+    assert head.headers['Content-Length'] == shown.headers['Content-Length']
+
+
+@pytest.mark.parametrize('path', ['/services/42', '/services/abc', '/services/%C2%B2',
+                                  '/services/99999999999999999999'])
+def test_show_of_an_unknown_service_is_a_404(api: APIRouter, database: Database,
+                                             path: str) -> None:
+    create_services(database, 1)
+
+    response = call(api, 'GET', path)
+
+    assert response.status_code == 404
+    assert response.json['error']['code'] == 404
+
+
+def test_show_is_for_admins(api: APIRouter, database: Database) -> None:
+    [service_id] = create_services(database, 1)
+
+    response = call(api, 'GET', '/services/%d' % service_id, admin=False)
+
+    assert response.status_code == 403
+    assert response.json['error']['message'] == \
+        'Policy "admin_api" does not allow this request.'
+
+
+def test_a_deleted_service_is_a_404_on_show(api: APIRouter, database: Database) -> None:
+    [service_id] = create_services(database, 1)
+    database.service_destroy(service_id)
+
+    assert call(api, 'GET', '/services/%d' % service_id).status_code == 404

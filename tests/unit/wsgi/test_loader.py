@@ -86,3 +86,34 @@ def test_factory_that_fails_keeps_its_error_chained(tmp_path: Path) -> None:
 
     assert isinstance(raised.value.__cause__, ImportError)
     assert 'svcframe_no_such_module' in str(raised.value)
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_the_default_name_found_nowhere_is_the_shipped_pipeline(tmp_path: Path) -> None:
+    conf = parse(tmp_path, 'api-paste.ini')
+
+    assert loader.find_paste_config(conf) == loader.SHIPPED_PASTE
+
+
+def test_the_default_name_in_a_config_dir_wins_over_the_shipped_one(tmp_path: Path) -> None:
+    (tmp_path / 'api-paste.ini').write_text(PASTE)
+    conf = parse(tmp_path, 'api-paste.ini')
+
+    assert loader.find_paste_config(conf) == str(tmp_path / 'api-paste.ini')
+
+
+def test_an_explicit_path_to_the_default_name_must_exist(tmp_path: Path) -> None:
+    conf = parse(tmp_path, str(tmp_path / 'api-paste.ini'))
+
+    with pytest.raises(exception.PasteConfigNotFound):
+        loader.find_paste_config(conf)
+
+
+def test_the_shipped_pipeline_is_the_repository_copy() -> None:
+    repository_copy = ROOT / 'etc' / 'svcframe' / 'api-paste.ini'
+
+    assert Path(loader.SHIPPED_PASTE).read_text() == repository_copy.read_text(), (
+        'svcframe/wsgi/api-paste.ini and etc/svcframe/api-paste.ini differ: '
+        'edit one and copy it over the other')
