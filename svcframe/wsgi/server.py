@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 import eventlet
 from eventlet import event
 from eventlet import greenio
-from eventlet import hubs
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -41,15 +40,6 @@ SHARED_SOCKET_CLOSE_SECONDS = 0.5
 # With several workers on one socket, a worker waits this long per open
 # connection before accepting the next, so idler workers take new ones.
 SPREAD_SECONDS_PER_CONNECTION = 0.0005
-
-
-def at_next_hub_turn(callback: Callable[[], None]) -> None:
-    """Run ``callback`` at the hub's next turn, after the green threads ready now.
-
-    The access lines of the requests answered in one turn are then written
-    together: one lock, one write and one flush instead of one each.
-    """
-    hubs.get_hub().schedule_call_global(0, callback)
 
 
 class FileWrapper:
@@ -97,7 +87,7 @@ class ServerSettings:
                                              header_size=wsgi.max_header_size,
                                              header_count=wsgi.max_header_count),
                    access_log=wsgi_access_log.AccessLog.from_conf(
-                       conf, binary, defer=at_next_hub_turn))
+                       conf, binary, defer=sockets.at_next_hub_turn))
 
     def apply(self, policy: protocol.Policy) -> None:
         """Make the connections follow these settings."""

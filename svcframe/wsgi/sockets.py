@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Callable
 
 import eventlet
 from eventlet import greenio
@@ -38,6 +39,15 @@ class PeerGone(ConnectionError):
     """The client closed or reset its connection."""
 
 
+def at_next_hub_turn(callback: Callable[[], None]) -> None:
+    """Run ``callback`` at the hub's next turn, after the green threads ready now.
+
+    What the requests of one turn produce (their responses, their access
+    lines) then goes out together: one write instead of one each.
+    """
+    hubs.get_hub().schedule_call_global(0, callback)
+
+
 class TurnWriter:
     """Sends what connections queued during a turn of the hub, at its next turn."""
 
@@ -46,7 +56,7 @@ class TurnWriter:
 
     def queue(self, io: GreenSocketIO) -> None:
         if not self._queued:
-            hubs.get_hub().schedule_call_global(0, self._flush)
+            at_next_hub_turn(self._flush)
         self._queued.append(io)
 
     def _flush(self) -> None:
