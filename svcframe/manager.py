@@ -1,7 +1,7 @@
 """The Manager base class that plugins extend, and load_manager().
 
 A manager holds a service's behaviour; svcframe.service.Service runs it.
-Hooks a subclass may override: init_host(), cleanup_host(), reset(), periodic
+Hooks a subclass may override: init_host(), before_up(), cleanup_host(), reset(), periodic
 tasks declared with oslo.service's ``periodic_task.periodic_task`` decorator,
 and public methods taking ``(self, context, ...)``, which become RPC methods.
 """
@@ -42,6 +42,12 @@ class Manager(periodic_task.PeriodicTasks):
 
     def init_host(self) -> None:
         """Called once when the service starts, before any periodic task."""
+
+    def before_up(self, context: svcframe_context.RequestContext) -> None:
+        """Called once the service is registered and before its first
+        heartbeat report, from which others see it up (again after a
+        re-registration). Do here what they must be able to rely on then;
+        raise to be retried, as a failed heartbeat is, staying down."""
 
     def cleanup_host(self) -> None:
         """Called once when the service stops, after all work has finished."""

@@ -166,7 +166,8 @@ class Service(oslo_service.ServiceBase):
         self._start_rpc_server()
         self._heartbeat = servicegroup.Heartbeat(
             self._registry, self.host, self.binary, self.topic,
-            lambda: self.report_interval)
+            lambda: self.report_interval,
+            before_up=lambda: self.manager.before_up(svcframe_context.get_admin_context()))
         self._heartbeat.start()
         if self.periodic_enable:
             self._start_periodic_tasks()
@@ -195,7 +196,7 @@ class Service(oslo_service.ServiceBase):
             self._database = Database(self.conf)
             return servicegroup.DatabaseRegistry(self._database, self.conf)
         conductor = ConductorAPI(self._transport, self.conf, timeout=self.report_interval)
-        return servicegroup.ConductorRegistry(conductor)
+        return servicegroup.ConductorRegistry(conductor, timeout=self.report_interval)
 
     def _start_periodic_tasks(self) -> None:
         delay = (random.uniform(0, self.periodic_fuzzy_delay)

@@ -9,6 +9,7 @@ credentials. A service is up when it is not forced down and was seen within
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -32,6 +33,14 @@ LOG = logging.getLogger(__name__)
 REGISTRY_TOPIC = 'conductor'
 # Seconds before the first retry of a failed heartbeat; doubled each time.
 FIRST_RETRY_DELAY = 1.0
+# A service that starts before the registry answers (services started in any
+# order) says so at INFO; only a wait longer than this is worth a WARNING.
+STARTUP_PATIENCE = 60.0
+# Seconds the first registration call waits for the conductor; doubled after
+# each timeout, up to the report interval. A conductor not started yet has no
+# queue, so a call to it is dropped and waits out its whole timeout: short
+# ones find a conductor sooner once it comes up.
+FIRST_REGISTER_TIMEOUT = 2.0
 
 
 def up_cutoff(conf: cfg.ConfigOpts,
@@ -111,14 +120,26 @@ class RegistryEndpoint:
 
 
 class ConductorRegistry:
-    """The registry through the conductor: for compute and scheduler."""
+    """The registry through the conductor: for compute and scheduler.
 
-    def __init__(self, conductor: ConductorAPI) -> None:
+    ``timeout`` bounds each call; registering starts with shorter ones.
+    """
+
+    def __init__(self, conductor: ConductorAPI, timeout: float) -> None:
         self.conductor = conductor
+        self.timeout = timeout
+        self._register_timeouts = 0
 
     def register(self, host: str, binary: str, topic: str) -> int:
-        return self.conductor.service_register(svcframe_context.get_admin_context(),
-                                               host, binary, topic)
+        timeout = min(self.timeout, FIRST_REGISTER_TIMEOUT * 2 ** min(self._register_timeouts, 16))
+        try:
+            service_id = self.conductor.service_register(
+                svcframe_context.get_admin_context(), host, binary, topic, timeout=timeout)
+        except messaging.MessagingTimeout:
+            self._register_timeouts += 1
+            raise
+        self._register_timeouts = 0
+        return service_id
 
     def report(self, service_id: int) -> None:
         if not self.conductor.service_report(svcframe_context.get_admin_context(),
@@ -129,24 +150,36 @@ class ConductorRegistry:
 class Heartbeat:
     """Registers a service, then reports every ``interval()`` seconds.
 
-    A failure is logged once, with its reason, and its recovery once; the
-    loop never dies. A failed beat is retried after 1, 2, 4, ... seconds,
-    backing off to ``interval()``: a service whose database or conductor
-    restarted, or was not up yet when it started, is seen again within
-    seconds of its return rather than one interval later, and a long outage
-    costs one call an interval, as a healthy heartbeat does.
-    ``stop()`` does not wait for a report in flight.
+    ``before_up()`` runs after registering and before the first report,
+    from which the service counts as up: what others must be able to rely on
+    once it is up (a compute's capacity) is done there. A failure of any
+    step is retried after 1, 2, 4, ... seconds, backing off to
+    ``interval()``: a service whose database or conductor restarted, or was
+    not up yet when it started, is seen within seconds of its return, and a
+    long outage costs one call an interval, as a healthy heartbeat does.
+    Waiting at start-up is logged at INFO, and at WARNING once it lasts
+    STARTUP_PATIENCE; a failure after that, once with its reason; each
+    recovery once. The loop never dies. ``stop()`` does not wait for a
+    report in flight.
     """
 
     def __init__(self, registry: Registry, host: str, binary: str, topic: str,
-                 interval: Callable[[], float]) -> None:
+                 interval: Callable[[], float],
+                 before_up: Callable[[], None] = lambda: None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.registry = registry
         self.host = host
         self.binary = binary
         self.topic = topic
         self.interval = interval
+        self.before_up = before_up
+        self.clock = clock
         self.service_id: int | None = None
         self.failures = 0
+        self._ready = False  # before_up() done for this registration
+        self._reported_once = False
+        self._waiting_since: float | None = None
+        self._warned_of_wait = False
         self._thread: eventlet.greenthread.GreenThread | None = None
 
     def start(self) -> None:
@@ -162,36 +195,67 @@ class Heartbeat:
             eventlet.sleep(self.beat())
 
     def beat(self) -> float:
-        """Register if need be, report once; the seconds until the next beat."""
-        registering = self.service_id is None
+        """Register and get ready if need be, report once; the seconds until
+        the next beat."""
         try:
-            if registering:
+            if self.service_id is None:
                 self.service_id = self.registry.register(self.host, self.binary, self.topic)
+                self._ready = False
+            if not self._ready:
+                self.before_up()
+                self._ready = True
             self.registry.report(self.service_id)
         except exception.ServiceNotFound:
             LOG.warning('The record of %s on %s was deleted; registering again',
                         self.binary, self.host)
             self.service_id = None
+            return FIRST_RETRY_DELAY
         except Exception as error:  # noqa: BLE001 - the heartbeat must not die
-            return self._failed(registering, error)
-        if self.failures:
-            LOG.info('%s on %s reports to the service registry again',
-                     self.binary, self.host)
-            self.failures = 0
+            return self._failed(error)
+        self._succeeded()
         return self.interval()
 
     def retry_delay(self) -> float:
         """After the n-th failure in a row: 2**(n-1) seconds, at most interval()."""
         return min(float(self.interval()), FIRST_RETRY_DELAY * 2 ** min(self.failures - 1, 16))
 
-    def _failed(self, registering: bool, error: Exception) -> float:
+    def _failed(self, error: Exception) -> float:
         self.failures += 1
         delay = self.retry_delay()
-        action = 'register with' if registering else 'report to'
+        if not self._reported_once:
+            self._log_start_up_wait(error, delay)
+            return delay
         log = LOG.warning if self.failures == 1 else LOG.debug
+        step = 'register with' if self.service_id is None else 'report to'
         log('%s on %s cannot %s the service registry, and will keep trying '
-            '(next in %g s): %s', self.binary, self.host, action, delay, _reason(error))
+            '(next in %g s): %s', self.binary, self.host, step, delay, _reason(error))
         return delay
+
+    def _log_start_up_wait(self, error: Exception, delay: float) -> None:
+        now = self.clock()
+        if self._waiting_since is None:
+            self._waiting_since = now
+            LOG.info('%s on %s waits for the service registry; next try in %g s: %s', self.binary, self.host, delay, _reason(error))
+        elif not self._warned_of_wait and now - self._waiting_since >= STARTUP_PATIENCE:
+            self._warned_of_wait = True
+            LOG.warning('%s on %s has waited %d s for the service registry, and '
+                        'keeps trying: %s', self.binary, self.host,
+                        now - self._waiting_since, _reason(error))
+        else:
+            LOG.debug('%s on %s still waits for the service registry: %s',
+                      self.binary, self.host, _reason(error))
+
+    def _succeeded(self) -> None:
+        if not self._reported_once:
+            self._reported_once = True
+            if self._waiting_since is not None:
+                LOG.info('%s on %s is registered and up, after waiting %d s for '
+                         'the service registry', self.binary, self.host,
+                         self.clock() - self._waiting_since)
+        elif self.failures:
+            LOG.info('%s on %s reports to the service registry again',
+                     self.binary, self.host)
+        self.failures = 0
 
 
 def _reason(error: Exception) -> str:

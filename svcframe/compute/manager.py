@@ -48,12 +48,20 @@ class ComputeManager(manager.Manager):
             self._periodic_spacing,
             report_capacity=self.conf.compute.capacity_report_interval)
 
-    @periodic_task.periodic_task(spacing=60, run_immediately=True)
+    def before_up(self, context: svcframe_context.RequestContext) -> None:
+        """This host counts as up only once the scheduler can know its
+        capacity: an instance created the moment it is up must find it."""
+        self._report_capacity(context, wait=True)
+
+    @periodic_task.periodic_task(spacing=60)
     def report_capacity(self, context: svcframe_context.RequestContext) -> None:
         """Tell the conductor this host's totals; claims keep the usage."""
+        self._report_capacity(context, wait=False)
+
+    def _report_capacity(self, context: svcframe_context.RequestContext, wait: bool) -> None:
         capacity = self.driver.capacity()
         self.conductor.compute_node_report(context, self.host, capacity.vcpus,
-                                           capacity.memory_mb)
+                                           capacity.memory_mb, wait=wait)
 
     def build_instance(self, context: svcframe_context.RequestContext,
                        instance: dict[str, Any], tried_hosts: list[str]) -> None:

@@ -33,9 +33,10 @@ class ConductorAPI(base.RPCClient):
                                   version='1.0')
         self._registry = rpc.get_client(transport, target, timeout=timeout)
 
-    def service_register(self, context: Any, host: str, binary: str, topic: str) -> int:
-        return self._registry.call(context, 'service_register', host=host,
-                                   binary=binary, topic=topic)
+    def service_register(self, context: Any, host: str, binary: str, topic: str,
+                         timeout: float | None = None) -> int:
+        return self._registry.prepare(timeout=timeout).call(
+            context, 'service_register', host=host, binary=binary, topic=topic)
 
     def service_report(self, context: Any, service_id: int) -> bool:
         return self._registry.call(context, 'service_report', service_id=service_id)
@@ -64,11 +65,12 @@ class ConductorAPI(base.RPCClient):
                                          instance_uuid=instance_uuid, host=host)
 
     def compute_node_report(self, context: Any, host: str, vcpus: int,
-                            memory_mb: int) -> None:
-        """The capacity ``host`` has in total. A cast: a periodic task that
-        waited for an answer would hold up its service's stop."""
-        self.prepare(version='1.1').cast(context, 'compute_node_report', host=host,
-                                         vcpus=vcpus, memory_mb=memory_mb)
+                            memory_mb: int, wait: bool = False) -> None:
+        """The capacity ``host`` has in total. A cast unless ``wait``: a
+        periodic task that waited for an answer would hold up its service's
+        stop, while the first report must be known to have landed."""
+        send = self.prepare(version='1.1').call if wait else self.prepare(version='1.1').cast
+        send(context, 'compute_node_report', host=host, vcpus=vcpus, memory_mb=memory_mb)
 
     def host_states(self, context: Any) -> list[dict[str, Any]]:
         """Every compute host: capacity, usage, enabled and up."""

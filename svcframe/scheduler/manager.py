@@ -53,7 +53,10 @@ class SchedulerManager(manager.Manager):
                                       frozenset(excluded_hosts))
         if ranked:
             ranked[0].consume(request)
-        LOG.info('Hosts for instance %s (%d vcpus, %d MB): %s',
+        # The conductor asks again with fresh states when none fits: only
+        # that answer is news.
+        log = LOG.info if ranked or fresh else LOG.debug
+        log('Hosts for instance %s (%d vcpus, %d MB): %s',
                  log_text.escape(str(spec.get('name'))),
                  request.vcpus, request.memory_mb,
                  ', '.join(host.host for host in ranked[:3]) or 'none fits')

@@ -87,8 +87,47 @@ def test_failed_beats_are_retried_sooner_backing_off_to_the_interval() -> None:
     assert registry.services[1]['reports'] == 2
 
 
-def test_a_registration_that_fails_at_start_up_says_why_once_and_is_retried(
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_waiting_for_the_registry_at_start_up_is_quiet_until_it_lasts(
         caplog: pytest.LogCaptureFixture) -> None:
+    """Services started together: the conductor may come up after the
+    others, which wait for it at INFO, and warn only once it takes long."""
+    caplog.set_level(logging.INFO, logger='svcframe.servicegroup')
+    registry = FlakyRegistry()
+    registry.down = True
+    clock = Clock()
+    beats = servicegroup.Heartbeat(registry, 'node-1', 'svcframe-compute', 'compute',
+                                   interval=lambda: 10, clock=clock)
+
+    delays = []
+    for _ in range(12):
+        delays.append(beats.beat())
+        clock.now += delays[-1]
+    registry.down = False
+    assert beats.beat() == 10
+
+    assert delays == [1, 2, 4, 8, 10, 10, 10, 10, 10, 10, 10, 10]
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records]
+    # The reason's first line only: an error from the conductor carries
+    # its traceback after it.
+    assert logged == [
+        ('INFO', 'svcframe-compute on node-1 waits for the service registry; next try '
+                 'in 1 s: registry unreachable'),
+        ('WARNING', 'svcframe-compute on node-1 has waited 65 s for the service registry, '
+                    'and keeps trying: registry unreachable'),
+        ('INFO', 'svcframe-compute on node-1 is registered and up, after waiting 95 s for '
+                 'the service registry')]
+    assert registry.services[1]['reports'] == 1
+
+
+def test_a_short_wait_at_start_up_logs_no_warning(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger='svcframe.servicegroup')
     registry = FlakyRegistry()
     registry.down = True
@@ -98,12 +137,89 @@ def test_a_registration_that_fails_at_start_up_says_why_once_and_is_retried(
     registry.down = False
     assert beats.beat() == 10
 
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    # The reason's first line only: an error from the conductor carries
-    # its traceback after it.
-    assert warnings == ['svcframe-compute on node-1 cannot register with the service '
-                        'registry, and will keep trying (next in 1 s): registry unreachable']
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert registry.services[1]['reports'] == 1
+
+
+class ReadyAfter:
+    """A before_up() hook that fails ``failures`` times, then succeeds."""
+
+    def __init__(self, registry: InMemoryRegistry, failures: int) -> None:
+        self.registry = registry
+        self.failures = failures
+        self.calls: list[int] = []
+
+    def __call__(self) -> None:
+        # Registered, and not yet reported: not up while getting ready.
+        self.calls.append(sum(s['reports'] for s in self.registry.services.values()))
+        if len(self.calls) <= self.failures:
+            raise ConnectionError('conductor did not answer')
+
+
+def test_the_first_report_waits_for_before_up_which_is_retried() -> None:
+    registry = InMemoryRegistry()
+    ready = ReadyAfter(registry, failures=2)
+    beats = servicegroup.Heartbeat(registry, 'node-1', 'svcframe-compute', 'compute',
+                                   interval=lambda: 10, before_up=ready)
+
+    assert [beats.beat() for _ in range(3)] == [1, 2, 10]
+    beats.beat()
+
+    assert list(registry.services) == [1]  # registered once
+    assert ready.calls == [0, 0, 0]  # never once reported before it succeeded
+    assert registry.services[1]['reports'] == 2
+
+
+def test_before_up_runs_again_when_the_service_registers_anew() -> None:
+    registry = InMemoryRegistry()
+    ready = ReadyAfter(registry, failures=0)
+    beats = servicegroup.Heartbeat(registry, 'node-1', 'svcframe-compute', 'compute',
+                                   interval=lambda: 10, before_up=ready)
+    beats.beat()
+    del registry.services[1]
+    original_report = registry.report
+
+    def report(service_id: int) -> None:
+        if service_id not in registry.services:
+            raise exception.ServiceNotFound(service_id)
+        original_report(service_id)
+    registry.report = report
+
+    beats.beat()
+    beats.beat()
+
+    assert len(ready.calls) == 2 and registry.services[1]['reports'] == 1
+
+
+class SilentConductor:
+    """A conductor not started yet: every call times out, noting its timeout."""
+
+    def __init__(self) -> None:
+        self.timeouts: list[float] = []
+        self.answer = False
+
+    def service_register(self, context: object, host: str, binary: str, topic: str,
+                         timeout: float | None = None) -> int:
+        self.timeouts.append(timeout)
+        if not self.answer:
+            raise messaging.MessagingTimeout('no reply')
+        return 7
+
+
+def test_registering_through_the_conductor_starts_with_short_timeouts() -> None:
+    conductor = SilentConductor()
+    registry = servicegroup.ConductorRegistry(conductor, timeout=10)
+
+    for _ in range(4):
+        with pytest.raises(messaging.MessagingTimeout):
+            registry.register('node-1', 'svcframe-compute', 'compute')
+    conductor.answer = True
+    assert registry.register('node-1', 'svcframe-compute', 'compute') == 7
+    conductor.answer = False
+    with pytest.raises(messaging.MessagingTimeout):
+        registry.register('node-1', 'svcframe-compute', 'compute')
+
+    assert conductor.timeouts == [2, 4, 8, 10, 10, 2]
 
 
 def test_a_deleted_record_is_registered_again() -> None:

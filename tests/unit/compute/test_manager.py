@@ -47,3 +47,32 @@ def test_a_failed_build_is_one_escaped_line_and_the_fault_goes_back_unchanged(
     assert message == ('Building instance u-1 failed on node-1: '
                        'no image for vm\\x0a2026-01-01 CRITICAL forged')
     assert manager.conductor.faults == ['no image for %s' % name]
+
+
+class CapacityConductor:
+    def __init__(self) -> None:
+        self.reports: list[tuple[str, int, int, bool]] = []
+
+    def compute_node_report(self, ctx: Any, host: str, vcpus: int, memory_mb: int,
+                            wait: bool = False) -> None:
+        self.reports.append((host, vcpus, memory_mb, wait))
+
+
+class FixedCapacity:
+    def capacity(self) -> Any:
+        return type('Capacity', (), {'vcpus': 4, 'memory_mb': 2048})
+
+
+def test_the_host_is_up_only_after_its_capacity_is_known_and_then_reported_by_casts(
+        conf: cfg.ConfigOpts) -> None:
+    """before_up() waits for the conductor to have the capacity (a call), so
+    a scheduler can place an instance on the host as soon as it is up; the
+    periodic report after it need not wait (a cast)."""
+    manager = ComputeManager(host='node-1', service_name='compute', conf=conf)
+    manager.driver = FixedCapacity()
+    manager.conductor = CapacityConductor()
+
+    manager.before_up(CTX)
+    manager.report_capacity(CTX)
+
+    assert manager.conductor.reports == [('node-1', 4, 2048, True), ('node-1', 4, 2048, False)]

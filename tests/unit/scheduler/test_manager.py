@@ -70,3 +70,18 @@ def test_the_clients_instance_name_is_escaped_in_the_log_line(
     [record] = [r for r in caplog.records if r.name == 'svcframe.scheduler.manager']
     assert record.getMessage() == ('Hosts for instance vm\\x0a2026-01-01 CRITICAL forged '
                                    '(1 vcpus, 1 MB): a')
+
+
+def test_none_fits_is_logged_once_for_the_conductors_two_asks(
+        conf: cfg.ConfigOpts, caplog: pytest.LogCaptureFixture) -> None:
+    """The conductor asks from cached states, then fresh ones when none fits:
+    one INFO line for the one answer that counts."""
+    caplog.set_level(logging.INFO, logger='svcframe.scheduler.manager')
+    manager = scheduler(conf, FakeConductor([state('a', 1024)]))
+    spec = {'vcpus': 1, 'memory_mb': 4096, 'name': 'big'}
+
+    assert manager.select_destinations(CTX, spec, []) == []
+    assert manager.select_destinations(CTX, spec, [], fresh=True) == []
+
+    assert [r.getMessage() for r in caplog.records] == [
+        'Hosts for instance big (1 vcpus, 4096 MB): none fits']
