@@ -1,11 +1,15 @@
-"""Faults under running services: they recover by themselves."""
+"""Faults under running services: they recover by themselves.
+
+A test that stops the broker stops a RabbitMQ node of this module's own
+(private_rabbitmq.py), never the machine's shared one, which other tests use
+at the same time.
+"""
 
 from __future__ import annotations
 
-import shutil
 import signal
-import subprocess
 import uuid
+from collections.abc import Iterator
 
 import oslo_messaging as messaging
 import pytest
@@ -18,20 +22,48 @@ from svcframe.db import migration
 from svcframe.db.api import Database
 from svcframe.rpcapi.compute import ComputeAPI
 from svcframe.rpcapi.conductor import ConductorAPI
-from tests.integration.conftest import ServiceRunner, wait_until
+from tests.integration import private_rabbitmq
+from tests.integration.conftest import ServiceRunner, free_port, wait_until
+from tests.real_servers import absent
 
 pytestmark = pytest.mark.integration
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run([shutil.which('rabbitmqctl') or 'rabbitmqctl', *args], check=True,
-                   capture_output=True, timeout=120)
+def two_free_ports() -> tuple[int, int]:
+    """Distinct free ports, for the node's AMQP listener and its Erlang distribution."""
+    first, second = free_port(), free_port()
+    while second == first:
+        second = free_port()
+    return first, second
+
+
+@pytest.fixture(scope='module')
+def rabbitmq() -> Iterator[private_rabbitmq.PrivateRabbitMQ]:
+    """A private RabbitMQ node, running, that the module's tests may stop and start."""
+    reason = private_rabbitmq.why_unavailable()
+    if reason is not None:
+        absent('no private RabbitMQ node: %s' % reason)
+    node = private_rabbitmq.PrivateRabbitMQ.create(*two_free_ports())
+    try:
+        node.start()
+        yield node
+    finally:
+        node.destroy()
+
+
+@pytest.fixture
+def broker(rabbitmq: private_rabbitmq.PrivateRabbitMQ) -> private_rabbitmq.PrivateRabbitMQ:
+    """The private node with its broker running, whatever an earlier test left."""
+    if not rabbitmq.app_running():
+        rabbitmq.start_app()
+    return rabbitmq
 
 
 @pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)
 def test_services_reconnect_after_rabbitmq_restarts(
-        database_url: str, database: Database, rabbit_url: str,
+        database_url: str, database: Database, broker: private_rabbitmq.PrivateRabbitMQ,
         services: ServiceRunner) -> None:
+    rabbit_url = broker.transport_url
     migration.sync(database)
     host = 'node-%s' % uuid.uuid4().hex[:8]
     services.write_config('[DEFAULT]\ntransport_url = %s\nhost = %s\nreport_interval = 1\n'
@@ -50,12 +82,11 @@ def test_services_reconnect_after_rabbitmq_restarts(
 
     wait_until(lambda: report_count() >= 2, timeout=60, what='compute heartbeats')
 
-    rabbitmqctl('stop_app')
+    broker.stop_app()
     try:
         stalled = report_count()
     finally:
-        rabbitmqctl('start_app')
-    rabbitmqctl('await_startup')
+        broker.start_app()
 
     transport = rpc.create_transport(conf)
     try:
