@@ -33,7 +33,7 @@ test: $(INSTALLED) $(EXAMPLE_INSTALLED)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 sample: $(INSTALLED)
-	$(BIN)/oslo-config-generator --config-file etc/svcframe-config-generator.conf
+	$(BIN)/python -m svcframe.conf.opts --config-file etc/svcframe-config-generator.conf
 
 docs: $(INSTALLED)
 	$(BIN)/sphinx-build -W --keep-going -b html doc/source doc/build/html

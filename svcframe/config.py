@@ -26,6 +26,29 @@ PROJECT = 'svcframe'
 # Libraries whose INFO lines say nothing an operator acts on.
 QUIET_LOGGERS = ['alembic=WARN']
 
+# What each binary does: the top of its --help.
+DESCRIPTIONS = {
+    'svcframe-api': 'svcframe-api: serves the HTTP API (the paste app "api", [wsgi] '
+                    'api_paste_config) on svcframe\'s WSGI server, in [api] workers '
+                    'processes; it forwards work to the other services over RPC.',
+    'svcframe-compute': 'svcframe-compute: runs the compute service: builds and tears '
+                        'down instances on this host with the [compute] driver, and '
+                        'reports the host\'s capacity and heartbeats through the conductor.',
+    'svcframe-conductor': 'svcframe-conductor: runs the conductor service: owns the '
+                          'database, the service registry and the instances, and drives '
+                          'each build from scheduling to its compute host.',
+    'svcframe-scheduler': 'svcframe-scheduler: runs the scheduler service: picks a '
+                          'compute host for each new instance with [scheduler] '
+                          'enabled_filters and weighers.',
+    'svcframe-all': 'svcframe-all: runs conductor, scheduler, compute and the API in '
+                    'one process, by default on the in-memory transport and a SQLite '
+                    'file under state_path, migrated on start.',
+    'svcframe-manage': 'svcframe-manage: operator commands on the database schema, the '
+                       'service registry, quotas and the config files.',
+}
+GENERIC_DESCRIPTION = ('%(binary)s: runs a service built on svcframe (topic '
+                       '%(topic)s, manager [DEFAULT] %(topic)s_manager).')
+
 
 def parse_args(args: list[str], binary: str,
                conf: cfg.ConfigOpts | None = None) -> cfg.ConfigOpts:
@@ -39,7 +62,8 @@ def parse_args(args: list[str], binary: str,
     log.set_defaults(default_log_levels=log.get_default_log_levels() + QUIET_LOGGERS)
     svcframe_conf.register_all(conf)
     try:
-        conf(args, project=PROJECT, prog=binary, version=_version())
+        conf(args, project=PROJECT, prog=binary, version=_version(),
+             description=describe_binary(binary))
     except cfg.ConfigFilesNotFoundError as error:
         raise exception.ConfigFileNotFound(error.config_files) from None
     except cfg.ConfigDirNotFoundError as error:
@@ -50,10 +74,20 @@ def parse_args(args: list[str], binary: str,
     check_values(conf)
     log.setup(conf, binary)
     logs.stamp_handlers(binary, conf.host)
+    logs.quiet_broker_cancel_on_close()
     # No log format of svcframe's names the thread, and finding it costs a
     # tenth of a request under eventlet (bench/http_bench.py).
     logging.logThreads = False
     return conf
+
+
+def describe_binary(binary: str) -> str:
+    """What ``binary`` does, in a sentence or two, for the top of its --help."""
+    if binary in DESCRIPTIONS:
+        return DESCRIPTIONS[binary]
+    # A plugin's binary: Service.create() derives the topic from the name.
+    topic = binary.rsplit('-', 1)[-1]
+    return GENERIC_DESCRIPTION % {'binary': binary, 'topic': topic}
 
 
 def reload(conf: cfg.ConfigOpts) -> None:

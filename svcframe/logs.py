@@ -9,6 +9,7 @@ True``) copies into each line's ``extra``.
 The request id is oslo.log's own ``%(request_id)s``: the context travels with
 every RPC message, so the conductor, scheduler and compute lines of one API
 request carry the id that request's response had.
+BrokerCancelOnClose keeps one expected amqp warning out of every stop.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from __future__ import annotations
 import logging
 
 IDENTITY_KEYS = ('binary', 'host')
+
+# amqp's warning for a method that reaches a channel it is closing, and the
+# method: basic.cancel (class 60, method 30).
+AMQP_CLOSING_NOTICE = 'Received method %s during closing channel %s'
+BASIC_CANCEL = (60, 30)
 
 
 class ServiceIdentity(logging.Filter):
@@ -71,3 +77,33 @@ def _every_handler() -> list[logging.Handler]:
         for handler in logger.handlers:
             seen[id(handler)] = handler
     return list(seen.values())
+
+
+class BrokerCancelOnClose(logging.Filter):
+    """Drops amqp's warning that the broker cancelled a consumer on a closing channel.
+
+    When oslo.messaging's rabbit driver closes a connection it deletes the
+    service's own fanout queue without cancelling the consumer on it first;
+    RabbitMQ then tells the consumer, with basic.cancel, that its queue is
+    gone, which arrives while the channel closes, and amqp warns of it on
+    every stop of every service. Nothing is lost: the queue was deleted on
+    purpose. The cause is inside oslo.messaging (Connection.close), so this
+    drops that one warning and lets any other method through.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _is_cancel_on_close(record)
+
+
+def _is_cancel_on_close(record: logging.LogRecord) -> bool:
+    if not (isinstance(record.msg, str) and record.msg.startswith(AMQP_CLOSING_NOTICE)):
+        return False
+    args = record.args
+    return isinstance(args, tuple) and len(args) == 2 and args[0] == BASIC_CANCEL
+
+
+def quiet_broker_cancel_on_close() -> None:
+    """Install BrokerCancelOnClose on logger ``amqp``, once."""
+    amqp = logging.getLogger('amqp')
+    if not any(isinstance(f, BrokerCancelOnClose) for f in amqp.filters):
+        amqp.addFilter(BrokerCancelOnClose())

@@ -1,19 +1,21 @@
 """Monkey-patch the standard library for eventlet, once, at the top of main().
 
-This module imports nothing from svcframe or oslo, so importing it before the
-patch is safe.
+This module imports nothing from svcframe's modules or oslo, so importing it
+before the patch is safe.
 """
 
 import warnings
 
+import svcframe
+
 
 def silence_deprecation_notice() -> None:
-    """eventlet prints a multi-line deprecation notice on import.
+    """Hide eventlet's multi-line deprecation notice on import.
 
-    svcframe's use of eventlet is a documented choice, and operators need the
-    one-line errors on stderr to stay one line.
+    Importing svcframe already did (svcframe/__init__.py says why); this
+    repeats it for a process whose warning filters were reset since.
     """
-    warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
+    warnings.filterwarnings('ignore', message=svcframe.EVENTLET_NOTICE)
 
 
 def monkey_patch() -> None:

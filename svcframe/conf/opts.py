@@ -4,9 +4,17 @@ The options of oslo.service that svcframe honours are listed here too;
 the libraries' own options (oslo.log, oslo.middleware, ...) come from their
 namespaces. etc/svcframe-config-generator.conf names every namespace
 of the sample config.
+
+``python -m svcframe.conf.opts --config-file etc/svcframe-config-generator.conf``
+is oslo-config-generator, quiet: it imports svcframe (whose import hides
+eventlet's deprecation notice) before any namespace is loaded. Plain
+oslo-config-generator loads the namespaces in the order their packages are
+installed, and oslo.messaging's may import eventlet before svcframe is.
 """
 
 from __future__ import annotations
+
+import sys
 
 from oslo_config import cfg
 
@@ -27,3 +35,13 @@ def list_opts() -> list[tuple[str | cfg.OptGroup, list[cfg.Opt]]]:
     for module in GROUP_MODULES:
         listed.extend(module.list_opts())
     return listed
+
+
+def generate(args: list[str]) -> None:
+    """Run oslo-config-generator with ``args`` (without the program name)."""
+    from oslo_config import generator
+    generator.main(args)
+
+
+if __name__ == '__main__':
+    generate(sys.argv[1:])

@@ -1,7 +1,8 @@
-"""Log lines name their binary and host; JSON logs are one option away."""
+"""Log lines name their binary and host; JSON logs are one option away; one line a request."""
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import logging
@@ -14,7 +15,7 @@ from oslo_log import pipe_mutex
 
 from svcframe import logs
 
-from tests.integration.conftest import ServiceRunner, wait_until
+from tests.integration.conftest import ROOT, ServiceRunner, free_port, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -87,3 +88,45 @@ def test_a_worker_killed_while_logging_leaves_the_other_processes_their_lock(
     # Without renewal the token died with the child: this process's next
     # line would wait for ever. Workers renew their locks first thing.
     assert acquired is parent_can_log
+
+
+def test_svcframe_all_logs_one_line_per_refused_request(services: ServiceRunner) -> None:
+    port = free_port()
+    services.write_config('[api]\nport = %d\n' % port)
+    service = services.start('svcframe-all', '--config-dir', str(ROOT / 'etc' / 'svcframe'))
+    wait_until(lambda: _answers(port), what='svcframe-all to serve')
+
+    ids = {}
+    for method, path, body, status in [('GET', '/nope', None, 404),
+                                       ('POST', '/v1/instances', b'{bad', 400),
+                                       ('PATCH', '/v1/instances', None, 405)]:
+        answered, request_id = _send(port, method, path, body)
+        assert answered == status
+        ids[status] = request_id
+    service.send(signal.SIGTERM)
+    assert service.wait() == 0
+
+    lines = (service.stdout + service.stderr).splitlines()
+    for status, request_id in ids.items():
+        about = [line for line in lines if request_id in line]
+        assert len(about) == 1, about
+        assert 'status: %d' % status in about[0]
+
+
+def _send(port: int, method: str, path: str, body: bytes | None) -> tuple[int, str]:
+    connection = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+    try:
+        connection.request(method, path, body=body,
+                           headers={'Content-Type': 'application/json'} if body else {})
+        response = connection.getresponse()
+        response.read()
+        return response.status, response.getheader('x-openstack-request-id')
+    finally:
+        connection.close()
+
+
+def _answers(port: int) -> bool:
+    try:
+        return _send(port, 'GET', '/', None)[0] == 200
+    except OSError:
+        return False

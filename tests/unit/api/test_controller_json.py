@@ -1,4 +1,7 @@
-"""parse_json and json_body: what a request body may hold, and the 400 for the rest."""
+"""parse_json and json_body: what a request body may hold, and the 400 for the rest.
+
+A 400 names the client's value as JSON writes it (true, null, "5"), not as Python does.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ from oslo_config import cfg
 
 from svcframe import context
 from svcframe.api import auth
+from svcframe.api import paging
 from svcframe.api import policy
+from svcframe.api import quotas
 from svcframe.api.controller import MAX_JSON_DEPTH, parse_json
 from svcframe.api.router import APIRouter
 from svcframe.db.api import Database
@@ -148,3 +153,18 @@ def test_the_api_answers_bad_bodies_with_a_json_400(
     assert response.status_code == 400
     assert response.json['error']['code'] == 400
     assert expected in response.json['error']['message']
+
+
+@pytest.mark.parametrize('value, shown', [(True, 'not true'), (False, 'not false'),
+                                          (None, 'not null'), ('5', 'not "5"'),
+                                          ([1], 'not [1]'), (2.5, 'not 2.5')])
+def test_a_bad_quota_limit_is_named_in_json_terms(value: object, shown: str) -> None:
+    assert quotas.limit_problem(value).endswith(shown)
+
+
+@pytest.mark.parametrize('text, shown', [('abc', 'not "abc".'), ('true', 'not "true".'),
+                                         ('-1', 'not "-1".'), ('a"b', 'not "a\\"b".')])
+def test_a_bad_query_number_is_quoted_as_json_text(text: str, shown: str) -> None:
+    with pytest.raises(webob.exc.HTTPBadRequest) as raised:
+        paging.positive_int({'limit': text}, 'limit', 'a whole number of 1 or more')
+    assert raised.value.detail.endswith(shown)
