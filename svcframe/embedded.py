@@ -23,6 +23,7 @@ from oslo_config import cfg
 from oslo_db import exception as db_exception
 from oslo_log import log as logging
 
+from svcframe import exception
 from svcframe import rpc
 from svcframe.composite import CompositeService
 from svcframe.db import api as db_api
@@ -79,9 +80,11 @@ class AllInOneService:
         transport = rpc.create_transport(conf, warn_in_memory=False)
         managed = [Service.create(binary=binary, conf=conf, transport=transport)
                    for binary in MANAGER_BINARIES]
+        database = Database(conf)
+        _migrate_if_reachable(database)
         app = with_transport(wsgi_loader.load_app(conf, API_GROUP), transport)
         api = WSGIService.create(API_GROUP, conf, app=app)
-        return cls(conf, transport, Database(conf),
+        return cls(conf, transport, database,
                    CompositeService(BINARY, [*managed, api]), api)
 
     def listen(self) -> tuple[str, int]:
@@ -128,6 +131,23 @@ class AllInOneService:
 
     def reset(self) -> None:
         self.services.reset()
+
+
+def _migrate_if_reachable(database: Database) -> None:
+    """Migrate now if the database answers at once.
+
+    The API's router refuses a schema that is not this release's as its app
+    loads, which is before start(). A database that does not answer yet is
+    left to start(), which migrates with oslo.db's connection retries.
+    """
+    try:
+        if migration.answers(database):
+            migration.sync(database)
+    except exception.SchemaMismatch:
+        raise  # newer than this release: exit 1 with it
+    except (exception.DatabaseUnavailable, db_exception.DBConnectionError,
+            sqlalchemy.exc.OperationalError):
+        pass  # start() tries again, and reports it
 
 
 def _transport_scheme(conf: cfg.ConfigOpts) -> str:

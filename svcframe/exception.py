@@ -169,3 +169,43 @@ class QuotaExceeded(SvcframeError):
         self.limit = limit
         super().__init__('quota %s of project %s exceeded: %d in use + %d requested > limit %d'
                          % (resource, project_id, in_use, requested, limit))
+
+
+class SchemaMismatch(DatabaseUnavailable):
+    """The database answers, but its schema is not the one this release uses.
+
+    A DatabaseUnavailable, so that what waits out an unreachable database
+    (heartbeats, the API's 503) waits this out too, naming the fix; at start
+    the binaries that use the database exit 1 on it. ``found`` is None for
+    a database never migrated; ``unknown`` is true for a revision this
+    release does not know, as a newer svcframe migrated it; ``table`` names
+    a table found missing. ``remedy`` is what an operator must do.
+    """
+
+    SYNC = 'run "svcframe-manage db sync"'
+
+    def __init__(self, url: str, found: str | None, wanted: str,
+                 unknown: bool = False, table: str | None = None) -> None:
+        self.url = url
+        self.found = found
+        self.wanted = wanted
+        self.unknown = unknown
+        self.table = table
+        if found is None:
+            self.reason = 'no svcframe schema (revision none, this release needs %s)' % wanted
+        elif unknown:
+            self.reason = ('schema revision %s, which this release does not know (it needs %s): '
+                           'the database is newer than this svcframe' % (found, wanted))
+        elif found != wanted:
+            self.reason = 'schema revision %s, older than the %s this release needs' % (
+                found, wanted)
+        else:
+            self.reason = 'schema revision %s, the one this release needs, but no table %s' % (
+                found, table)
+        if unknown:
+            self.remedy = 'upgrade svcframe on this host, not the database'
+        elif found == wanted:
+            self.remedy = 'restore the table: it was dropped outside svcframe-manage'
+        else:
+            self.remedy = self.SYNC
+        SvcframeError.__init__(self, 'database %s has %s: %s' % (url, self.reason, self.remedy))

@@ -1,7 +1,8 @@
 """The Manager base class that plugins extend, and load_manager().
 
 A manager holds a service's behaviour; svcframe.service.Service runs it.
-Hooks a subclass may override: init_host(), before_up(), cleanup_host(), reset(), periodic
+Hooks a subclass may override: check_before_start(), init_host(), before_up(),
+cleanup_host(), reset(), periodic
 tasks declared with oslo.service's ``periodic_task.periodic_task`` decorator,
 and public methods taking ``(self, context, ...)``, which become RPC methods.
 """
@@ -39,6 +40,10 @@ class Manager(periodic_task.PeriodicTasks):
         self.conf = conf
         self.additional_endpoints: list[object] = []
         self.transport: messaging.Transport | None = None
+
+    def check_before_start(self) -> None:
+        """Called once by the binary, before it forks workers: raise a
+        svcframe error (one line, exit 1) to refuse to start."""
 
     def init_host(self) -> None:
         """Called once when the service starts, before any periodic task."""

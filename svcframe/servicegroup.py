@@ -179,6 +179,7 @@ class Heartbeat:
         self._ready = False  # before_up() done for this registration
         self._reported_once = False
         self._waiting_since: float | None = None
+        self._waiting_for: type | None = None  # the kind of error waited out
         self._warned_of_wait = False
         self._thread: eventlet.greenthread.GreenThread | None = None
 
@@ -233,9 +234,13 @@ class Heartbeat:
 
     def _log_start_up_wait(self, error: Exception, delay: float) -> None:
         now = self.clock()
-        if self._waiting_since is None:
-            self._waiting_since = now
-            LOG.info('%s on %s waits for the service registry; next try in %g s: %s', self.binary, self.host, delay, _reason(error))
+        if self._waiting_since is None or type(error) is not self._waiting_for:
+            # Said again when the reason changes: a database that comes up
+            # unmigrated must say so (svcframe-manage db sync) at INFO too.
+            self._waiting_since = self._waiting_since or now
+            self._waiting_for = type(error)
+            LOG.info('%s on %s waits for the service registry; next try in %g s: %s',
+                     self.binary, self.host, delay, _reason(error))
         elif not self._warned_of_wait and now - self._waiting_since >= STARTUP_PATIENCE:
             self._warned_of_wait = True
             LOG.warning('%s on %s has waited %d s for the service registry, and '

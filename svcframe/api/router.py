@@ -27,6 +27,7 @@ from oslo_log import log as logging
 from oslo_policy import policy as oslo_policy
 
 from svcframe import exception
+from svcframe import log_text
 from svcframe import rpc
 
 from svcframe.api import errors
@@ -37,6 +38,7 @@ from svcframe.api.controller import Controller
 from svcframe.api.instances import InstancesController
 from svcframe.api.quotas import QuotasController
 from svcframe.api.services import ServicesController
+from svcframe.db import migration
 from svcframe.db.api import Database
 from svcframe.rpcapi.conductor import ConductorAPI
 
@@ -98,6 +100,10 @@ class Router:
             result = errors.from_http_exception(error)
         except exception.NotFound as error:
             result = errors.error_response(404, str(error))
+        except exception.SchemaMismatch as error:
+            LOG.error('%s: %s', log_text.escape('%s %s' % (req.method, req.path)), error)
+            result = errors.error_response(
+                503, 'The database schema cannot be used: %s.' % error.remedy)
         except (exception.DatabaseUnavailable, db_exception.DBConnectionError) as error:
             LOG.error('%s %s: %s', req.method, req.path, error)
             result = errors.error_response(
@@ -200,6 +206,24 @@ class APIRouter(Router):
         self.transport = transport
         self._conductor = conductor
         super().__init__(conf, enforcer)
+
+    @classmethod
+    def factory(cls, global_conf: dict, **local_conf: str) -> APIRouter:
+        """The ``paste.app_factory``; refuses a database schema it cannot use.
+
+        It runs as svcframe-api loads its app, before workers fork, and as a
+        WSGI server imports svcframe.wsgi.api: SchemaMismatch then stops the
+        start. A database that does not answer yet is not checked; requests
+        get a 503 until it does (and one naming db sync if it is unsynced).
+        """
+        database = Database(cfg.CONF)
+        try:
+            migration.check_if_reachable(database)
+        finally:
+            # Reopened on the first query, in the worker that serves it: no
+            # pooled connection crosses the fork.
+            database.close()
+        return cls(cfg.CONF, policy.make_enforcer(cfg.CONF), database=database)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         # svcframe-all hands in the transport its four services share.

@@ -198,6 +198,10 @@ COMMANDS: dict[tuple[str, str], Callable[[cfg.ConfigOpts, Database], int]] = {
     ('config', 'check'): config_check,
 }
 
+# The commands that work on a database whatever its schema (or none); the
+# others refuse one that is not at this release's revision.
+SCHEMA_FREE = frozenset({('db', 'sync'), ('db', 'version'), ('config', 'check')})
+
 
 def run(args: list[str], conf: cfg.ConfigOpts | None = None) -> int:
     conf = cfg.CONF if conf is None else conf
@@ -211,9 +215,14 @@ def run(args: list[str], conf: cfg.ConfigOpts | None = None) -> int:
     except exception.ConfigError as error:
         return _fail(error, exit_codes.CONFIG_ERROR)
     database = Database(conf)
-    command = COMMANDS[(conf.category.name, conf.category.action)]
+    key = (conf.category.name, conf.category.action)
+    command = COMMANDS[key]
     try:
+        if key not in SCHEMA_FREE:
+            migration.check(database)
         return command(conf, database)
+    except exception.SchemaMismatch as error:
+        return _fail(error, exit_codes.CONFIG_ERROR)
     except exception.DatabaseUnavailable as error:
         return _fail(error, exit_codes.START_FAILED)
     except (db_exception.DBConnectionError, sqlalchemy.exc.OperationalError) as error:

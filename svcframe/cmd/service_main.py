@@ -56,7 +56,11 @@ def run(binary: str, build: ServiceBuilder) -> NoReturn:
         service, workers = build(conf)
         # Loading plugins may have registered their own options.
         config.check_values(conf)
+        check_before_start(service)
     except exception.ConfigError as error:
+        exit_on_error(binary, error, exit_codes.CONFIG_ERROR)
+    except exception.SchemaMismatch as error:
+        # A deployment step left out (db sync), not a failure to retry.
         exit_on_error(binary, error, exit_codes.CONFIG_ERROR)
     except exception.ServiceStartError as error:
         exit_on_error(binary, error, exit_codes.START_FAILED)
@@ -73,6 +77,16 @@ def run(binary: str, build: ServiceBuilder) -> NoReturn:
         LOG.exception('%s stopped on an unexpected error', binary)
         code = exit_codes.INTERNAL_ERROR
     sys.exit(code)
+
+
+def check_before_start(service: object) -> None:
+    """The manager's own check, once and before workers fork.
+
+    The conductor's refuses a database schema it cannot use (the API's
+    router does the same as its app loads, and the API has no manager).
+    """
+    if isinstance(service, Service):
+        service.manager.check_before_start()
 
 
 def exit_on_error(binary: str, error: exception.SvcframeError,

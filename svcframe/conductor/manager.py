@@ -27,6 +27,7 @@ from svcframe import manager
 from svcframe import servicegroup
 from svcframe.db import compute_nodes
 from svcframe.db import instances
+from svcframe.db import migration
 from svcframe.db.api import Database
 from svcframe.rpcapi.compute import ComputeAPI
 from svcframe.rpcapi.scheduler import SchedulerAPI
@@ -56,6 +57,20 @@ class ConductorManager(manager.Manager):
         self.scheduler: SchedulerAPI | None = None
         self.compute: ComputeAPI | None = None
         self._scheduling: futures.ThreadPoolExecutor | None = None
+
+    def check_before_start(self) -> None:
+        """Refuse a database whose schema this release cannot use.
+
+        svcframe-conductor calls it once, before its workers fork, so that a
+        SchemaMismatch exits 1 with one line; init_host() runs in each worker,
+        where a failure is a start failure (exit 3). A database that does not
+        answer is not checked: the conductor starts and its heartbeat retries.
+        """
+        database = Database(self.conf)
+        try:
+            migration.check_if_reachable(database)
+        finally:
+            database.close()
 
     def init_host(self) -> None:
         # Connects on first use, in the worker that serves it.

@@ -17,11 +17,13 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_db import exception as db_exception
 from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import exc_filters
 from oslo_utils import uuidutils
 from sqlalchemy import orm
 
 from svcframe import exception
 from svcframe.db import models
+from svcframe.db import schema
 
 SQLITE_FILE = 'svcframe.sqlite'
 SQLITE_BUSY_TIMEOUT_MS = 10000
@@ -50,11 +52,17 @@ def reachable(method: Callable[Concatenate[Database, P], R]
     OperationalError (libpq's "connection to server ... failed" is not the
     text oslo.db matches); it has no statement, as it failed before one ran.
     Callers see one error either way, with the reason.
+
+    A table that does not exist means a schema this release cannot use (never
+    migrated, or at another revision): SchemaMismatch, which names the
+    revision found and says what to do, rather than a driver's traceback.
     """
     @functools.wraps(method)
     def call(self: Database, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(self, *args, **kwargs)
+        except db_exception.DBNonExistentTable as error:
+            raise schema_mismatch(self, error.table or '') from error
         except db_exception.DBConnectionError as error:
             raise unavailable(self, error) from error
         except sa.exc.OperationalError as error:
@@ -90,9 +98,10 @@ class Database:
         try:
             engine = factory.writer.get_engine()
         except (db_exception.DBError, sa.exc.SQLAlchemyError) as error:
-            raise exception.DatabaseUnavailable(self.safe_url, _reason(error)) from error
+            raise exception.DatabaseUnavailable(self.safe_url, reason(error)) from error
         if engine.dialect.name == 'sqlite':
             sa.event.listen(engine, 'connect', _sqlite_pragmas)
+        _name_missing_tables_first(engine)
         self._engine = engine
         self._sessions = orm.sessionmaker(engine, expire_on_commit=False)
 
@@ -218,7 +227,7 @@ def _check_id(service_id: int) -> None:
         raise exception.ServiceNotFound(service_id)
 
 
-def _reason(error: Exception) -> str:
+def reason(error: Exception) -> str:
     """The driver's own words, without SQLAlchemy's links and SQL echo."""
     original = getattr(error, 'orig', None) or getattr(error, 'inner_exception', None)
     text = str(original or error).strip()
@@ -226,7 +235,51 @@ def _reason(error: Exception) -> str:
 
 
 def unavailable(database: Database, error: Exception) -> exception.DatabaseUnavailable:
-    return exception.DatabaseUnavailable(database.safe_url, _reason(error))
+    return exception.DatabaseUnavailable(database.safe_url, reason(error))
+
+
+def schema_mismatch(database: Database, table: str) -> exception.DatabaseUnavailable:
+    """The SchemaMismatch for a missing ``table``, naming the revision the
+    database is at; DatabaseUnavailable if that cannot be read either."""
+    try:
+        with database.engine.connect() as connection:
+            found = schema.current(connection)
+    except (db_exception.DBError, sa.exc.SQLAlchemyError) as error:
+        return unavailable(database, error)
+    return schema.table_missing(database.safe_url, found, table)
+
+
+def _name_missing_tables_first(engine: sa.Engine) -> None:
+    """Have _name_missing_table see errors before oslo.db's handler does.
+
+    oslo.db logs a traceback for each error it has no name for, PostgreSQL's
+    and MySQL's missing table among them. SQLAlchemy calls these handlers in
+    the order they were added (it ignores insert=True for this event), so
+    oslo.db's is taken out and added again after ours.
+    """
+    oslo_handler = exc_filters.handler
+    registered = sa.event.contains(engine, 'handle_error', oslo_handler)
+    if registered:
+        sa.event.remove(engine, 'handle_error', oslo_handler)
+    sa.event.listen(engine, 'handle_error', _name_missing_table)
+    if registered:
+        sa.event.listen(engine, 'handle_error', oslo_handler, retval=True)
+
+
+def _name_missing_table(context: sa.engine.ExceptionContext) -> None:
+    """Raise DBNonExistentTable for a missing table, on every backend.
+
+    Raising (rather than returning) keeps oslo.db's handler from running.
+    Only for svcframe's statements, which SQLAlchemy compiled: a dialect's
+    own textual probes (MySQL's has_table runs DESCRIBE) expect the driver's
+    error and read "no such table" from it.
+    """
+    execution = context.execution_context
+    if execution is None or execution.compiled is None:
+        return
+    table = schema.missing_table(context.original_exception)
+    if table is not None:
+        raise db_exception.DBNonExistentTable(table, context.sqlalchemy_exception)
 
 
 def _sqlite_pragmas(connection: Any, record: Any) -> None:

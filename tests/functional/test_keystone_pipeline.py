@@ -13,6 +13,8 @@ import pytest
 import webob
 from oslo_config import cfg
 
+from svcframe.db import migration
+from svcframe.db.api import Database
 from svcframe.testing.configuration import make_conf
 from svcframe.wsgi import loader
 
@@ -33,6 +35,10 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple]:
     conf.set_override('www_authenticate_uri', KEYSTONE, group='keystone_authtoken')
     # The paste factories read the process's global CONF, as oslo.middleware's do.
     monkeypatch.setattr(cfg, 'CONF', conf)
+    # The API refuses a database never migrated.
+    database = Database(conf)
+    migration.sync(database)
+    database.close()
     with fixture.AuthTokenFixture() as tokens:
         yield loader.load_app(conf, 'api'), tokens
 

@@ -252,6 +252,12 @@ class ServiceRunner:
         self.processes.append(process)
         return process
 
+    def sync_database(self) -> None:
+        """Migrate the configured database, as an operator does before the
+        API or the conductor starts (they refuse one never migrated)."""
+        result = self.run('svcframe-manage', 'db', 'sync')
+        assert result.returncode == 0, result.stderr
+
     def run(self, binary: str, *args: str, config: bool = True,
             timeout: float = 30.0) -> subprocess.CompletedProcess:
         """Run a script that is expected to exit by itself."""

@@ -198,6 +198,7 @@ def test_every_bad_request_gets_its_answer_and_the_server_keeps_serving(
     services.write_config(api_config(SVCFRAME_PASTE, extra=(
         'max_header_line = 1024\nclient_socket_timeout = 1\nheader_timeout = 1\n'
         '[oslo_middleware]\nmax_request_body_size = 1000\n')))
+    services.sync_database()
     api = services.start('svcframe-api')
     port = api_port(api)
 
@@ -256,6 +257,7 @@ def test_every_bad_request_gets_its_answer_and_the_server_keeps_serving(
 
 def test_serves_on_ipv6_loopback(services: ServiceRunner) -> None:
     services.write_config(api_config(SVCFRAME_PASTE, extra='[api]\nlisten = ::1\n'))
+    services.sync_database()
     api = services.start('svcframe-api')
     port = api_port(api)
 
@@ -273,6 +275,7 @@ def test_http_basic_auth_answers_401_in_json_and_admits_a_known_user(
     htpasswd.write_text('operator:%s\n' % bcrypt.hashpw(b's3cret', bcrypt.gensalt(4)).decode())
     services.write_config(api_config(SVCFRAME_PASTE, extra=(
         '[api]\nauth_strategy = http_basic\nhttp_basic_auth_user_file = %s\n' % htpasswd)))
+    services.sync_database()
     api = services.start('svcframe-api')
     port = api_port(api)
 
@@ -296,6 +299,8 @@ def test_http_basic_auth_answers_401_in_json_and_admits_a_known_user(
 ])
 def test_bad_api_configuration_exits_1_with_one_line(
         services: ServiceRunner, extra: str, expected: str) -> None:
+    services.write_config(api_config(SVCFRAME_PASTE))
+    services.sync_database()  # with a good configuration: the API checks its schema first
     services.write_config(api_config(SVCFRAME_PASTE, extra=extra))
 
     result = services.run('svcframe-api')
@@ -324,6 +329,7 @@ def test_missing_paste_file_and_missing_app_are_named(services: ServiceRunner) -
 def test_paste_file_is_found_next_to_the_config_file(services: ServiceRunner) -> None:
     shutil.copy(SVCFRAME_PASTE, services.tmp_path / 'api-paste.ini')
     services.write_config('[api]\nport = 0\nworkers = 1\n')  # default api_paste_config
+    services.sync_database()
     api = services.start('svcframe-api')
 
     assert get(api_port(api), '/v1')[0] == 200
@@ -335,6 +341,7 @@ def test_port_in_use_is_a_start_failure_named_on_stderr(services: ServiceRunner)
         taken.listen()
         port = taken.getsockname()[1]
         services.write_config(api_config(SVCFRAME_PASTE, extra='[api]\nport = %d\n' % port))
+        services.sync_database()
         result = services.run('svcframe-api')
 
     assert result.returncode == 3
@@ -346,6 +353,7 @@ def test_gunicorn_serves_the_same_app(services: ServiceRunner) -> None:
     # noauth through the WSGI entry point needs saying so (test_wsgi_entry_point.py).
     services.write_config(api_config(SVCFRAME_PASTE,
                                      extra='[api]\nallow_insecure_noauth = True\n'))
+    services.sync_database()
     port = free_port()
     env = services.env(SVCFRAME_CONFIG_FILES=str(services.config_path))
     log_dir = services.tmp_path / 'gunicorn'

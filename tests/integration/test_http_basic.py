@@ -38,6 +38,7 @@ def test_failed_logins_are_401_then_429_and_no_bcrypt_error_is_a_500(
     write_users(users, ('operator', b's3cret'))
     services.write_config(basic_config(users, 'http_basic_max_failures = 5\n'
                                               'http_basic_failure_window = 600\n'))
+    services.sync_database()
     api = services.start('svcframe-api')
     port = api_port(api)
 
@@ -69,6 +70,7 @@ def test_a_user_added_to_the_file_logs_in_without_a_restart(services: ServiceRun
     users = services.tmp_path / 'htpasswd'
     write_users(users, ('operator', b's3cret'))
     services.write_config(basic_config(users))
+    services.sync_database()
     api = services.start('svcframe-api')
     port = api_port(api)
     assert login(port, b'second', b'pw2')[0] == 401
@@ -88,6 +90,7 @@ def test_a_malformed_htpasswd_line_stops_start_up_naming_file_and_line(
     write_users(users, ('operator', b's3cret'))
     users.write_text(users.read_text() + 'broken:$2y$10$cut-short\n')
     services.write_config(basic_config(users))
+    services.sync_database()
 
     result = services.run('svcframe-api')
 

@@ -33,7 +33,7 @@ def test_svcframe_namespace_lists_every_option() -> None:
 
     for group, group_opts in opts.list_opts():
         group_name = getattr(group, 'name', group)
-        section = listed.split('[%s]' % group_name, 1)[1].split('\n[', 1)[0]
+        section = ('\n' + listed).split('\n[%s]\n' % group_name, 1)[1].split('\n[', 1)[0]
         for opt in group_opts:
             assert '#%s = ' % opt.dest in section, (group_name, opt.dest)
     for name in ('host', 'state_path', 'compute_manager', 'conductor_manager',

@@ -41,6 +41,7 @@ def request(port: int, method: str, path: str,
 
 
 def start_gunicorn(services: ServiceRunner) -> int:
+    services.sync_database()
     port = free_port()
     env = services.env(SVCFRAME_CONFIG_FILES=str(services.config_path))
     log_dir = services.tmp_path / 'gunicorn'

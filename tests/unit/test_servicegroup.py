@@ -127,6 +127,27 @@ def test_waiting_for_the_registry_at_start_up_is_quiet_until_it_lasts(
     assert registry.services[1]['reports'] == 1
 
 
+def test_a_new_reason_to_wait_is_said_again(caplog: pytest.LogCaptureFixture) -> None:
+    """A database that comes up unmigrated: 'unreachable', then 'db sync'."""
+    caplog.set_level(logging.INFO, logger='svcframe.servicegroup')
+    registry = FlakyRegistry()
+    registry.down = True
+    beats = heartbeat(registry)
+    beats.beat()
+    beats.beat()
+
+    def unmigrated(*args: object) -> int:
+        raise exception.SchemaMismatch('sqlite:///x', None, '0004')
+    registry.register = unmigrated
+    beats.beat()
+    beats.beat()
+
+    reasons = [r.getMessage().split(': ', 1)[1] for r in caplog.records]
+    assert len(reasons) == 2
+    assert reasons[0] == 'registry unreachable'
+    assert 'svcframe-manage db sync' in reasons[1]
+
+
 def test_a_short_wait_at_start_up_logs_no_warning(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger='svcframe.servicegroup')
     registry = FlakyRegistry()
