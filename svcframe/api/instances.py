@@ -92,7 +92,9 @@ class InstancesController(Controller):
         try:
             record = instances.create(self.database, project_id=context.project_id,
                                       user_id=context.user_id,
-                                      quota=quotas.defaults(self.conf), **values)
+                                      quota=quotas.defaults(self.conf),
+                                      lease_seconds=self.conf.conductor.lease_seconds,
+                                      **values)
         except exception.QuotaExceeded as error:
             raise webob.exc.HTTPForbidden(detail='%s.' % error) from None
         try:
@@ -105,8 +107,8 @@ class InstancesController(Controller):
 
     def delete(self, req: webob.Request, instance_id: str) -> tuple[int, None]:
         record = self._find(req, instance_id, 'instances:delete')
-        if instances.update(self.database, record.uuid, {'state': instances.DELETING},
-                            states=(instances.BUILDING, instances.ACTIVE, instances.ERROR)):
+        if instances.start_delete(self.database, record.uuid,
+                                  self.conf.conductor.lease_seconds):
             try:
                 self.conductor().delete_instance(self.context(req), record.uuid)
             except messaging.MessagingException as error:
@@ -131,7 +133,8 @@ class InstancesController(Controller):
     def _unreachable(self, uuid: str, error: Exception) -> None:
         LOG.error('Instance %s: cannot reach the conductor: %s', uuid, error)
         instances.update(self.database, uuid,
-                         {'state': instances.ERROR, 'fault': 'The conductor was unreachable.'})
+                         {'state': instances.ERROR, 'fault': 'The conductor was unreachable.',
+                          **instances.NO_LEASE})
         raise webob.exc.HTTPServiceUnavailable(
             detail='The conductor is unreachable; the instance is in state error. '
                    'Try again later.')

@@ -19,6 +19,7 @@ from svcframe import servicegroup
 from svcframe.api import quotas as quotas_api
 from svcframe.api import services as services_api
 from svcframe.db import api as db_api
+from svcframe.db import compute_nodes
 from svcframe.db import migration
 from svcframe.db import quotas
 from svcframe.db.api import Database
@@ -60,6 +61,13 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     for resource in quotas.RESOURCES:
         quota_set.add_argument('--' + resource.replace('_', '-'), dest='limit_' + resource,
                                type=int, metavar='N')
+
+    instance = subparsers.add_parser('instance', help='the instances').add_subparsers(
+        dest='action', required=True)
+    audit = instance.add_parser(
+        'audit', help='compare each host\'s recorded usage with its instances')
+    audit.add_argument('--repair', action='store_true',
+                       help='set each differing usage to what the instances hold')
 
     config_commands = subparsers.add_parser(
         'config', help='the configuration files').add_subparsers(dest='action', required=True)
@@ -139,12 +147,9 @@ def quota_show(conf: cfg.ConfigOpts, database: Database) -> int:
                      exit_codes.CONFIG_ERROR)
     limits = quotas.get_limits(database, project, quotas.defaults(conf))
     usage = quotas.get_usage(database, project)
-    rows = [('resource', 'limit', 'in_use')] + [
-        (resource, str(limits[resource]), str(usage[resource])) for resource in quotas.RESOURCES]
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
-    for row in rows:
-        print('  '.join(value.ljust(width) for value, width in zip(row, widths, strict=True))
-              .rstrip())
+    _print_table([('resource', 'limit', 'in_use')] + [
+        (resource, str(limits[resource]), str(usage[resource]))
+        for resource in quotas.RESOURCES])
     return exit_codes.OK
 
 
@@ -167,6 +172,42 @@ def quota_set(conf: cfg.ConfigOpts, database: Database) -> int:
                 '--%s %s' % (resource.replace('_', '-'), problem)), exit_codes.CONFIG_ERROR)
     quotas.set_limits(database, args.project, limits)
     return exit_codes.OK
+
+
+def instance_audit(conf: cfg.ConfigOpts, database: Database) -> int:
+    """Each host's usage against the sum of the instances placed on it.
+
+    Exit 0 when they all match (or were repaired), AUDIT_MISMATCH when one
+    differs and --repair was not given.
+    """
+    repair = conf.category.repair
+    rows = [('host', 'vcpus_used', 'vcpus_held', 'memory_mb_used', 'memory_mb_held',
+             'result')]
+    left_wrong = False
+    for usage in compute_nodes.audit(database):
+        result = 'ok'
+        if usage.vcpus_used is None:
+            result, left_wrong = 'no compute_nodes record', True
+        elif not usage.matches and repair:
+            usage = compute_nodes.repair(database, usage.host) or usage
+            result = 'repaired'
+        elif not usage.matches:
+            result, left_wrong = 'differs', True
+        rows.append((usage.host, _count(usage.vcpus_used), str(usage.vcpus_held),
+                     _count(usage.memory_mb_used), str(usage.memory_mb_held), result))
+    _print_table(rows)
+    return exit_codes.AUDIT_MISMATCH if left_wrong else exit_codes.OK
+
+
+def _count(value: int | None) -> str:
+    return '-' if value is None else str(value)
+
+
+def _print_table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        print('  '.join(value.ljust(width) for value, width in zip(row, widths, strict=True))
+              .rstrip())
 
 
 def config_check(conf: cfg.ConfigOpts, database: Database) -> int:
@@ -195,6 +236,7 @@ COMMANDS: dict[tuple[str, str], Callable[[cfg.ConfigOpts, Database], int]] = {
     ('service', 'delete'): service_delete,
     ('quota', 'show'): quota_show,
     ('quota', 'set'): quota_set,
+    ('instance', 'audit'): instance_audit,
     ('config', 'check'): config_check,
 }
 

@@ -41,6 +41,12 @@ class ComputeDriver:
     def spawn(self, instance: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def has(self, instance_uuid: str) -> bool:
+        """Whether the instance is built here. A build is sent again after
+        a crash, and one already built is then only reported; a driver that
+        cannot tell says False, and builds it again."""
+        return False
+
     def destroy(self, instance: dict[str, Any]) -> None:
         """Tear the instance down; nothing to do when it is not here."""
         raise NotImplementedError

@@ -37,5 +37,8 @@ class FakeDriver(driver.ComputeDriver):
                                  % (self.host, instance['name']))
         self.instances[instance['uuid']] = instance
 
+    def has(self, instance_uuid: str) -> bool:
+        return instance_uuid in self.instances
+
     def destroy(self, instance: dict[str, Any]) -> None:
         self.instances.pop(instance['uuid'], None)

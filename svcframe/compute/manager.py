@@ -31,6 +31,9 @@ class ComputeManager(manager.Manager):
         super().__init__(*args, **kwargs)
         self.driver: compute_driver.ComputeDriver | None = None
         self.conductor: ConductorAPI | None = None
+        # Builds under way: a conductor that sends one again (it took over
+        # from one that died) must not start a second.
+        self._building: set[str] = set()
 
     def init_host(self) -> None:
         # An unknown driver stops the start with the installed names.
@@ -65,17 +68,34 @@ class ComputeManager(manager.Manager):
 
     def build_instance(self, context: svcframe_context.RequestContext,
                        instance: dict[str, Any], tried_hosts: list[str]) -> None:
-        fault = None
+        """Build ``instance`` and report it; safe to receive twice."""
+        uuid = instance['uuid']
+        if uuid in self._building:
+            LOG.info('Instance %s is being built here already; that build will report',
+                     uuid)
+            return
+        if self.driver.has(uuid):
+            LOG.info('Instance %s was built here already; reporting it again', uuid)
+            self.conductor.build_finished(context, instance, self.host, None, tried_hosts)
+            return
+        self._building.add(uuid)
+        try:
+            fault = self._spawn(instance)
+        finally:
+            self._building.discard(uuid)
+        self.conductor.build_finished(context, instance, self.host, fault, tried_hosts)
+
+    def _spawn(self, instance: dict[str, Any]) -> str | None:
+        """The fault, or None when the instance was built."""
         try:
             self.driver.spawn(instance)
         except Exception as error:  # noqa: BLE001 - any driver failure is a fault
             # A driver's message may quote the client's instance name.
             LOG.warning('Building instance %s failed on %s: %s',
                         instance['uuid'], self.host, log_text.escape(str(error)))
-            fault = str(error) or type(error).__name__
-        else:
-            LOG.info('Built instance %s', instance['uuid'])
-        self.conductor.build_finished(context, instance, self.host, fault, tried_hosts)
+            return str(error) or type(error).__name__
+        LOG.info('Built instance %s', instance['uuid'])
+        return None
 
     def terminate_instance(self, context: svcframe_context.RequestContext,
                            instance: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ of them never wait on each other in opposite orders.
 from __future__ import annotations
 
 import datetime
+import json
 import types
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from oslo_utils import uuidutils
 
 from svcframe import exception
+from svcframe.db import leases
 from svcframe.db import models
 from svcframe.db import quotas
 from svcframe.db.api import Database, reachable
@@ -34,10 +36,22 @@ ERROR = 'error'
 STATES = (BUILDING, ACTIVE, DELETING, ERROR)
 
 
+# What ends an instance's lease: it is no longer on its way.
+NO_LEASE = {'lease_holder': None, 'lease_expires_at': None}
+
+
+def _new_task(lease_seconds: float, now: datetime.datetime) -> dict[str, Any]:
+    """A request accepted now: a lease held by nobody until a conductor
+    takes it, which any conductor may once ``lease_seconds`` have passed."""
+    return {'lease_holder': None, 'lease_expires_at': leases.expiry(lease_seconds, now),
+            'task_started_at': now}
+
+
 @reachable
 def create(database: Database, name: str, vcpus: int, memory_mb: int,
            project_id: str | None, user_id: str | None,
-           quota: Mapping[str, int] | None = None) -> types.SimpleNamespace:
+           quota: Mapping[str, int] | None = None,
+           lease_seconds: float = 30) -> types.SimpleNamespace:
     """A new instance record in state ``building``, as stored (without
     reading it back: every create pays for this).
 
@@ -45,10 +59,12 @@ def create(database: Database, name: str, vcpus: int, memory_mb: int,
     project, the project's quotas are checked in the insert's transaction:
     QuotaExceeded, and nothing stored, when the instance would not fit.
     """
+    now = models.utcnow()
     values = {'uuid': uuidutils.generate_uuid(), 'name': name, 'vcpus': vcpus,
               'memory_mb': memory_mb, 'project_id': project_id, 'user_id': user_id,
-              'state': BUILDING, 'host': None, 'fault': None, 'created_at': models.utcnow(),
-              'updated_at': None, 'deleted': 0}
+              'state': BUILDING, 'host': None, 'fault': None, 'created_at': now,
+              'updated_at': None, 'deleted': 0, 'tried_hosts': None,
+              **_new_task(lease_seconds, now)}
     enforce = quota is not None and project_id is not None
     if enforce:
         quotas.ensure_project(database, project_id)
@@ -113,23 +129,46 @@ def update(database: Database, uuid: str, values: dict[str, Any],
 
 
 @reachable
+def start_delete(database: Database, uuid: str, lease_seconds: float) -> bool:
+    """Put the instance in state ``deleting`` as a new request (see
+    create()); False when it is being deleted already or is gone."""
+    now = models.utcnow()
+    with database.engine.begin() as connection:
+        return connection.execute(
+            sa.update(INSTANCES)
+            .where(INSTANCES.c.uuid == uuid, INSTANCES.c.deleted == 0,
+                   INSTANCES.c.state.in_((BUILDING, ACTIVE, ERROR)))
+            .values(state=DELETING, updated_at=now, **_new_task(lease_seconds, now))
+        ).rowcount > 0
+
+
+@reachable
 def claim(database: Database, uuid: str, host: str, vcpus: int, memory_mb: int,
-          up_since: datetime.datetime) -> bool:
+          up_since: datetime.datetime, holder: str | None = None,
+          tried_hosts: list[str] | None = None,
+          deadline: datetime.datetime | None = None) -> bool:
     """Place a building instance on ``host`` if the host has room for it.
 
     The same statement checks that the host's compute service is enabled and
     up (seen since ``up_since``, not forced down), so a scheduler that ranked
     hosts from states a moment old never places on one disabled or dead since.
+    With ``holder``, only while that conductor holds the instance's lease,
+    which then runs until ``deadline``, and ``host`` joins ``tried_hosts``.
     False when the host lacks room or is not serving (or has no record);
     InstanceNotFound when the instance is gone or no longer waits for a host
-    (deleted meanwhile).
+    (deleted meanwhile, or taken over by another conductor).
     """
+    leased = {}
+    if holder is not None:
+        leased = {'lease_expires_at': deadline,
+                  'tried_hosts': json.dumps([*(tried_hosts or []), host])}
     with database.engine.begin() as connection:
         placed = connection.execute(
             sa.update(INSTANCES)
             .where(INSTANCES.c.uuid == uuid, INSTANCES.c.deleted == 0,
-                   INSTANCES.c.state == BUILDING, INSTANCES.c.host.is_(None))
-            .values(host=host, updated_at=models.utcnow()))
+                   INSTANCES.c.state == BUILDING, INSTANCES.c.host.is_(None),
+                   sa.true() if holder is None else INSTANCES.c.lease_holder == holder)
+            .values(host=host, updated_at=models.utcnow(), **leased))
         if placed.rowcount == 0:
             raise exception.InstanceNotFound(uuid)
         claimed = connection.execute(
@@ -147,24 +186,26 @@ def claim(database: Database, uuid: str, host: str, vcpus: int, memory_mb: int,
 
 
 @reachable
-def unclaim(database: Database, uuid: str, host: str, values: dict[str, Any]) -> bool:
+def unclaim(database: Database, uuid: str, host: str,
+            values: dict[str, Any]) -> sa.Row | None:
     """Take a building instance off ``host``, free its claim and set ``values``.
 
-    False, freeing nothing, when the instance is no longer building there.
+    The record as it was; None, freeing nothing, when the instance is no
+    longer building there.
     """
     with database.engine.begin() as connection:
         row = connection.execute(_live().where(INSTANCES.c.uuid == uuid)).first()
         if row is None or row.host != host or row.state != BUILDING:
-            return False
+            return None
         taken = connection.execute(
             sa.update(INSTANCES)
             .where(INSTANCES.c.id == row.id, INSTANCES.c.host == host,
                    INSTANCES.c.state == BUILDING)
             .values(host=None, updated_at=models.utcnow(), **values))
         if taken.rowcount == 0:
-            return False
+            return None
         _release(connection, host, row.vcpus, row.memory_mb)
-    return True
+    return row
 
 
 @reachable

@@ -57,6 +57,7 @@ class Instance(Base):
     __table_args__ = (
         sa.UniqueConstraint('uuid', name='uniq_instances0uuid'),
         sa.Index('instances_project_id_deleted_idx', 'project_id', 'deleted'),
+        sa.Index('instances_state_lease_expires_at_idx', 'state', 'lease_expires_at'),
     )
 
     id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True)
@@ -69,6 +70,14 @@ class Instance(Base):
     state: orm.Mapped[str] = orm.mapped_column(sa.String(16), nullable=False)
     host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
     fault: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    # On its way (building, deleting): the conductor driving it and until
+    # when; another takes it over after that (svcframe/db/leases.py).
+    lease_holder: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    lease_expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(sa.DateTime)
+    # When the create or delete under way was accepted: bounds it.
+    task_started_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(sa.DateTime)
+    # The hosts its build was sent to, in order (a JSON list).
+    tried_hosts: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
         sa.DateTime, nullable=False, default=utcnow)
     updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(

@@ -23,7 +23,7 @@ def test_manage_syncs_the_schema_and_steers_the_registry(
     assert manage(services, 'db', 'version').stdout.startswith('none')
     synced = manage(services, 'db', 'sync')
     assert synced.returncode == 0, synced.stderr
-    assert manage(services, 'db', 'version').stdout.strip() == '0003'
+    assert manage(services, 'db', 'version').stdout.strip() == '0004'
     assert manage(services, 'db', 'sync').returncode == 0  # idempotent
 
     compute = database.service_create('node-1', 'svcframe-compute', 'compute')

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from oslo_config import cfg
 
 from svcframe import conf as svcframe_conf
 from svcframe.cmd import manage_commands
+from svcframe.db import compute_nodes
+from svcframe.db import instances
 from svcframe.db import migration
 from svcframe.db.api import Database
 
@@ -134,3 +138,28 @@ def test_quota_set_with_a_non_integer_is_a_usage_error(registry) -> None:
     with pytest.raises(SystemExit) as raised:
         manage(config_file, 'quota', 'set', 'p1', '--vcpus', 'many')
     assert raised.value.code == 2
+
+
+def test_instance_audit_reports_a_leaked_claim_and_repair_fixes_it(
+        registry, capsys: pytest.CaptureFixture) -> None:
+    config_file, database = registry
+    for host in ('node-1', 'node-2'):
+        service = database.service_create(host, 'svcframe-compute', 'compute')
+        database.service_report(service.id)
+        compute_nodes.report(database, host, vcpus=8, memory_mb=8192)
+    uuid = instances.create(database, 'vm', 2, 1024, 'p', 'u').uuid
+    assert instances.claim(database, uuid, 'node-1', 2, 1024, datetime.datetime(2000, 1, 1))
+    with database.engine.begin() as connection:  # a claim nothing holds
+        connection.execute(sa.update(instances.NODES).where(instances.NODES.c.host == 'node-2')
+                           .values(vcpus_used=1, memory_mb_used=512))
+
+    assert manage(config_file, 'instance', 'audit') == 6
+    assert manage(config_file, 'instance', 'audit', '--repair') == 0
+    assert manage(config_file, 'instance', 'audit') == 0
+
+    first, repaired, second = [out.splitlines() for out in
+                               capsys.readouterr().out.split('host ')[1:]]
+    assert first[1].split() == ['node-1', '2', '2', '1024', '1024', 'ok']
+    assert first[2].split() == ['node-2', '1', '0', '512', '0', 'differs']
+    assert repaired[2].split() == ['node-2', '1', '0', '512', '0', 'repaired']
+    assert second[2].split() == ['node-2', '0', '0', '0', '0', 'ok']

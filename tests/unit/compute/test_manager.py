@@ -20,6 +20,9 @@ class QuotingDriver:
     def spawn(self, instance: dict[str, Any]) -> None:
         raise RuntimeError('no image for %s' % instance['name'])
 
+    def has(self, instance_uuid: str) -> bool:
+        return False
+
 
 class FakeConductor:
     def __init__(self) -> None:
@@ -76,3 +79,39 @@ def test_the_host_is_up_only_after_its_capacity_is_known_and_then_reported_by_ca
     manager.report_capacity(CTX)
 
     assert manager.conductor.reports == [('node-1', 4, 2048, True), ('node-1', 4, 2048, False)]
+
+
+class CountingDriver:
+    """Builds by remembering; while ``during_spawn`` is set, runs it mid-build."""
+
+    def __init__(self) -> None:
+        self.built: dict[str, dict] = {}
+        self.spawns = 0
+        self.during_spawn = None
+
+    def spawn(self, instance: dict[str, Any]) -> None:
+        self.spawns += 1
+        if self.during_spawn is not None:
+            self.during_spawn()
+        self.built[instance['uuid']] = instance
+
+    def has(self, instance_uuid: str) -> bool:
+        return instance_uuid in self.built
+
+
+def test_a_build_sent_again_is_never_built_twice(conf: cfg.ConfigOpts) -> None:
+    """A conductor that took over sends the build again: while the first is
+    under way the second is dropped (the first reports); once built, it is
+    reported again without building."""
+    manager = ComputeManager(host='node-1', service_name='compute', conf=conf)
+    manager.driver = CountingDriver()
+    manager.conductor = FakeConductor()
+    instance = {'uuid': 'u-1', 'name': 'vm', 'vcpus': 1, 'memory_mb': 1}
+    manager.driver.during_spawn = lambda: manager.build_instance(CTX, instance, ['node-1'])
+
+    manager.build_instance(CTX, instance, ['node-1'])
+    manager.driver.during_spawn = None
+    manager.build_instance(CTX, instance, ['node-1', 'node-1'])
+
+    assert manager.driver.spawns == 1
+    assert manager.conductor.faults == [None, None]

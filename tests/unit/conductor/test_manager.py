@@ -9,6 +9,7 @@ import pytest
 from oslo_config import cfg
 
 from svcframe import context
+from svcframe.conductor.leases import LeaseKeeper
 from svcframe.conductor.manager import ConductorManager
 from svcframe.db import compute_nodes
 from svcframe.db import instances
@@ -48,6 +49,7 @@ def conductor(conf: cfg.ConfigOpts, database: Database) -> ConductorManager:
     manager.database = database
     manager.scheduler = FakeScheduler(['node-1', 'node-2'])
     manager.compute = FakeCompute()
+    manager.leases = LeaseKeeper(database, conf, 'c')
     for host in ('node-1', 'node-2'):
         service = database.service_create(host, 'svcframe-compute', 'compute')
         database.service_report(service.id)

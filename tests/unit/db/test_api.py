@@ -23,7 +23,7 @@ def test_default_database_is_a_sqlite_file_under_state_path(conf: cfg.ConfigOpts
     assert migration.version(database) is None
     migration.sync(database)
     migration.sync(database)  # again: nothing to do
-    assert migration.version(database) == migration.head() == '0003'
+    assert migration.version(database) == migration.head() == '0004'
     with database.engine.connect() as connection:
         assert connection.exec_driver_sql('PRAGMA journal_mode').scalar() == 'wal'
     database.close()
