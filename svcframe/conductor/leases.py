@@ -44,8 +44,8 @@ class LeaseKeeper:
     def step_deadline(self) -> datetime.datetime:
         return leases.expiry(self.step_seconds)
 
-    def take(self, uuid: str, state: str) -> sa.Row | None:
-        """Hold a new request's instance; None when another conductor does."""
+    def take(self, uuid: str, state: str) -> bool:
+        """Hold a new request's instance; False when another conductor does."""
         return leases.take(self.database, uuid, self.holder, self.lease_seconds, state)
 
     def renew(self) -> None:

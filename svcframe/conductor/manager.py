@@ -128,11 +128,9 @@ class ConductorManager(manager.Manager):
 
     @_database_may_be_down
     def build_instance(self, context: Context, instance: dict[str, Any]) -> None:
-        row = self.leases.take(instance['uuid'], instances.BUILDING)
-        if row is None:
-            LOG.debug('Instance %s: another conductor holds it', instance['uuid'])
-            return
-        self._submit(self._schedule, context, instance, leases.tried_hosts(row))
+        # A new request: no host tried yet. Its lease is taken with the
+        # claim (or by the renewal, if scheduling takes long).
+        self._submit(self._schedule, context, instance, [])
 
     def _submit(self, work: Callable[..., None], context: Context, *args: Any) -> None:
         """Run ``work`` on a scheduling thread (inline before init_host())."""
@@ -192,11 +190,13 @@ class ConductorManager(manager.Manager):
 
     @_database_may_be_down
     def delete_instance(self, context: Context, instance_uuid: str) -> None:
-        row = self.leases.take(instance_uuid, instances.DELETING)
-        if row is None:
+        if not self.leases.take(instance_uuid, instances.DELETING):
             LOG.debug('Instance %s: another conductor holds it', instance_uuid)
             return
-        self._tear_down(context, row)
+        try:
+            self._tear_down(context, instances.get(self.database, instance_uuid))
+        except exception.InstanceNotFound:
+            return
 
     def _tear_down(self, context: Context, row: Any) -> None:
         """Delete the instance this conductor holds, through its host if it has one."""
@@ -365,7 +365,11 @@ def _in_context(work: Callable[..., None], context: Context, *args: Any) -> None
 
 def _log_failure(future: futures.Future) -> None:
     error = future.exception()
-    if error is not None:
+    if isinstance(error, (exception.DatabaseUnavailable, messaging.MessagingException)):
+        # Expected while the database or the broker is away: the instance's
+        # lease expires and a conductor carries it on once they are back.
+        LOG.warning('A step of an instance stopped, to be taken over later: %s', error)
+    elif error is not None:
         LOG.error('Scheduling a build failed', exc_info=error)
 
 

@@ -152,23 +152,25 @@ def claim(database: Database, uuid: str, host: str, vcpus: int, memory_mb: int,
     The same statement checks that the host's compute service is enabled and
     up (seen since ``up_since``, not forced down), so a scheduler that ranked
     hosts from states a moment old never places on one disabled or dead since.
-    With ``holder``, only while that conductor holds the instance's lease,
-    which then runs until ``deadline``, and ``host`` joins ``tried_hosts``.
+    With ``holder``, only while no other conductor holds the instance's
+    lease; ``holder`` then holds it until ``deadline``, and ``host`` joins
+    ``tried_hosts``.
     False when the host lacks room or is not serving (or has no record);
     InstanceNotFound when the instance is gone or no longer waits for a host
     (deleted meanwhile, or taken over by another conductor).
     """
-    leased = {}
+    now = models.utcnow()
+    leased, lease_free = {}, sa.true()
     if holder is not None:
-        leased = {'lease_expires_at': deadline,
+        leased = {'lease_holder': holder, 'lease_expires_at': deadline,
                   'tried_hosts': json.dumps([*(tried_hosts or []), host])}
+        lease_free = leases.free_for(holder, now)
     with database.engine.begin() as connection:
         placed = connection.execute(
             sa.update(INSTANCES)
             .where(INSTANCES.c.uuid == uuid, INSTANCES.c.deleted == 0,
-                   INSTANCES.c.state == BUILDING, INSTANCES.c.host.is_(None),
-                   sa.true() if holder is None else INSTANCES.c.lease_holder == holder)
-            .values(host=host, updated_at=models.utcnow(), **leased))
+                   INSTANCES.c.state == BUILDING, INSTANCES.c.host.is_(None), lease_free)
+            .values(host=host, updated_at=now, **leased))
         if placed.rowcount == 0:
             raise exception.InstanceNotFound(uuid)
         claimed = connection.execute(

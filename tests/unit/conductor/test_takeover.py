@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import datetime
+import logging
+from concurrent import futures
 
 import oslo_messaging as messaging
+import pytest
 import sqlalchemy as sa
 from oslo_config import cfg
+
+from svcframe import exception
+from svcframe.conductor import manager as conductor_manager
 
 from svcframe.conductor.manager import ConductorManager
 from svcframe.db import instances
 from svcframe.db import leases
 from svcframe.db import models
 from svcframe.db.api import Database
-from tests.unit.conductor.test_manager import CTX, conductor, new, used  # noqa: F401
+from tests.unit.conductor.conftest import CTX, new, used
 
 
 def age(database: Database, uuid: str, lease_seconds: float = 1,
@@ -30,7 +36,7 @@ def age(database: Database, uuid: str, lease_seconds: float = 1,
 
 
 def held_by(database: Database, uuid: str, holder: str) -> None:
-    assert leases.take(database, uuid, holder, 30, instances.BUILDING) is not None
+    assert leases.take(database, uuid, holder, 30, instances.BUILDING)
 
 
 def test_a_build_held_by_a_live_conductor_is_left_to_it(
@@ -177,3 +183,15 @@ def test_the_leases_of_builds_being_scheduled_are_renewed(
     record = instances.get(database, instance['uuid'])
     assert record.lease_expires_at > models.utcnow()
     assert conductor.compute.casts == []  # renewed, so not taken over
+
+
+def test_a_step_stopped_by_the_database_or_broker_is_one_line_not_a_traceback(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger='svcframe.conductor.manager')
+    for error in (exception.DatabaseUnavailable('postgresql://db/x', 'refused'),
+                  messaging.MessageDeliveryFailure('broker gone')):
+        future = futures.Future()
+        future.set_exception(error)
+        conductor_manager._log_failure(future)
+
+    assert [(r.levelname, r.exc_info) for r in caplog.records] == [('WARNING', None)] * 2

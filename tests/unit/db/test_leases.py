@@ -36,10 +36,11 @@ def test_a_new_request_is_taken_by_one_conductor_only(database: Database) -> Non
     record = instances.get(database, uuid)
     assert record.lease_holder is None and record.task_started_at == record.created_at
 
-    assert leases.take(database, uuid, 'c1', 30, instances.BUILDING).lease_holder == 'c1'
-    assert leases.take(database, uuid, 'c2', 30, instances.BUILDING) is None
-    assert leases.take(database, uuid, 'c1', 30, instances.BUILDING) is not None  # its own
-    assert leases.take(database, uuid, 'c1', 30, instances.DELETING) is None  # other state
+    assert leases.take(database, uuid, 'c1', 30, instances.BUILDING)
+    assert instances.get(database, uuid).lease_holder == 'c1'
+    assert not leases.take(database, uuid, 'c2', 30, instances.BUILDING)
+    assert leases.take(database, uuid, 'c1', 30, instances.BUILDING)  # its own
+    assert not leases.take(database, uuid, 'c1', 30, instances.DELETING)  # other state
 
 
 def test_an_expired_lease_is_taken_over_by_exactly_one_of_those_who_saw_it(
@@ -98,7 +99,7 @@ def test_a_delete_is_a_new_request_with_a_lease_of_nobody(database: Database) ->
 
     record = instances.get(database, uuid)
     assert (record.state, record.lease_holder) == (instances.DELETING, None)
-    assert leases.take(database, uuid, 'c2', 30, instances.DELETING) is not None
+    assert leases.take(database, uuid, 'c2', 30, instances.DELETING)
 
 
 def test_the_audit_finds_usage_that_differs_from_the_instances_and_repair_fixes_it(
