@@ -42,14 +42,6 @@ MANAGER_BINARIES = ('svcframe-conductor', 'svcframe-scheduler', 'svcframe-comput
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
-def with_transport(app: WSGIApp, transport: messaging.Transport) -> WSGIApp:
-    """``app``, with the shared transport in each request's environ."""
-    def app_with_transport(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        environ[rpc.ENVIRON_TRANSPORT] = transport
-        return app(environ, start_response)
-    return app_with_transport
-
-
 class AllInOneService:
     """The four services as one service object for the launcher.
 
@@ -82,7 +74,8 @@ class AllInOneService:
                    for binary in MANAGER_BINARIES]
         database = Database(conf)
         _migrate_if_reachable(database)
-        app = with_transport(wsgi_loader.load_app(conf, API_GROUP), transport)
+        app = wsgi_loader.load_app(conf, API_GROUP,
+                                   wsgi_loader.AppResources(transport=transport))
         api = WSGIService.create(API_GROUP, conf, app=app)
         return cls(conf, transport, database,
                    CompositeService(BINARY, [*managed, api]), api)

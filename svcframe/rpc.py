@@ -21,10 +21,6 @@ from svcframe import exception
 LOG = logging.getLogger(__name__)
 
 IN_MEMORY_SCHEME = 'fake'
-# svcframe-all hands the transport its services share to the API's WSGI app
-# under this environ key, so that the API casts on it rather than opening a
-# transport of its own (one that, on fake://, would warn it reaches nobody).
-ENVIRON_TRANSPORT = 'svcframe.rpc_transport'
 
 
 def create_transport(conf: cfg.ConfigOpts,

@@ -16,7 +16,6 @@ import random
 import sys
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -30,12 +29,8 @@ from svcframe import exception
 from svcframe import manager as svcframe_manager
 from svcframe import rpc
 from svcframe import servicegroup
-from svcframe.rpcapi.conductor import ConductorAPI
 from svcframe.wsgi import loader as wsgi_loader
 from svcframe.wsgi import server as wsgi_server
-
-if TYPE_CHECKING:
-    from svcframe.db.api import Database
 
 LOG = logging.getLogger(__name__)
 
@@ -63,7 +58,7 @@ class Service(oslo_service.ServiceBase):
                  periodic_fuzzy_delay: int | None = None,
                  periodic_interval_max: int | None = None,
                  transport: messaging.Transport | None = None,
-                 registry: servicegroup.Registry | None = None) -> None:
+                 membership: servicegroup.MembershipFactory | None = None) -> None:
         self.host = host
         self.binary = binary
         self.topic = topic
@@ -79,10 +74,9 @@ class Service(oslo_service.ServiceBase):
         self._shared_transport = transport
         self._transport: messaging.Transport | None = None
         self._rpc_server: messaging.RPCServer | None = None
-        # By default the conductor keeps the registry in the database and
-        # the others report to it over RPC (see _default_registry()).
-        self._registry = registry
-        self._database: Database | None = None
+        # Where the heartbeat goes, built in start() (see Service.create()).
+        self._membership_factory = membership or servicegroup.membership_for(topic)
+        self._membership: servicegroup.Membership | None = None
         self._heartbeat: servicegroup.Heartbeat | None = None
         self._started = False
         self._stopping = False
@@ -107,7 +101,8 @@ class Service(oslo_service.ServiceBase):
         parse, so ``Service.create(binary='svcframe-compute')`` works as in nova.
         ``transport`` is an RPC transport to share; by default the service
         creates its own from ``[DEFAULT] transport_url`` when it starts.
-        ``registry`` replaces the service registry it reports heartbeats to.
+        ``registry`` replaces the service registry it reports heartbeats to;
+        by default servicegroup.membership_for(topic) chooses it.
         """
         conf = cfg.CONF if conf is None else conf
         binary = binary or os.path.basename(sys.argv[0])
@@ -120,8 +115,8 @@ class Service(oslo_service.ServiceBase):
                    report_interval=report_interval,
                    periodic_enable=periodic_enable,
                    periodic_fuzzy_delay=periodic_fuzzy_delay,
-                   periodic_interval_max=periodic_interval_max,
-                   transport=transport, registry=registry)
+                   periodic_interval_max=periodic_interval_max, transport=transport,
+                   membership=servicegroup.given(registry) if registry else None)
 
     @staticmethod
     def _manager_class(manager: str | type[svcframe_manager.Manager] | None,
@@ -163,9 +158,11 @@ class Service(oslo_service.ServiceBase):
         # cleanup_host() undoes a completed init_host() only; an init_host()
         # that raises cleans up after itself.
         self._started = True
+        self._membership = self._membership_factory(self._transport, self.conf,
+                                                    self.report_interval)
         self._start_rpc_server()
         self._heartbeat = servicegroup.Heartbeat(
-            self._registry, self.host, self.binary, self.topic,
+            self._membership.registry, self.host, self.binary, self.topic,
             lambda: self.report_interval,
             before_up=lambda: self.manager.before_up(svcframe_context.get_admin_context()))
         self._heartbeat.start()
@@ -176,27 +173,13 @@ class Service(oslo_service.ServiceBase):
         """Consume topic ``<topic>``, ``<topic>.<host>`` and its fanout."""
         target = messaging.Target(topic=self.topic, server=self.host)
         endpoints = [self.manager, baserpc.BaseRPCEndpoint(self.binary, self.host),
-                     *self.manager.additional_endpoints]
-        if self._registry is None:
-            self._registry = self._default_registry()
-        if isinstance(self._registry, servicegroup.DatabaseRegistry):
-            endpoints.append(servicegroup.RegistryEndpoint(self._registry))
+                     *self.manager.additional_endpoints, *self._membership.endpoints]
         server = rpc.get_server(self._transport, target, endpoints,
                                 svcframe_manager.RPCAccessPolicy)
         # Blocks while the broker is unreachable (oslo.messaging retries);
         # stop() leaves a server that never started alone.
         server.start()
         self._rpc_server = server
-
-    def _default_registry(self) -> servicegroup.Registry:
-        if self.topic == servicegroup.REGISTRY_TOPIC:
-            # Here only: compute and scheduler never import SQLAlchemy (a
-            # sixth of their start) nor hold database credentials.
-            from svcframe.db.api import Database
-            self._database = Database(self.conf)
-            return servicegroup.DatabaseRegistry(self._database, self.conf)
-        conductor = ConductorAPI(self._transport, self.conf, timeout=self.report_interval)
-        return servicegroup.ConductorRegistry(conductor, timeout=self.report_interval)
 
     def _start_periodic_tasks(self) -> None:
         delay = (random.uniform(0, self.periodic_fuzzy_delay)
@@ -221,7 +204,8 @@ class Service(oslo_service.ServiceBase):
 
         Order: stop consuming RPC and let the calls in flight finish, stop the
         periodic tasks and let a running one finish, stop the heartbeat, let
-        the manager clean up, close the database and the transport. The launcher bounds the whole by
+        the manager clean up, close the registry's database and the
+        transport. The launcher bounds the whole by
         ``graceful_shutdown_timeout``.
         """
         if self._stopping:
@@ -239,8 +223,8 @@ class Service(oslo_service.ServiceBase):
             if self._started:
                 self.manager.cleanup_host()
                 LOG.info('Stopped %s', self.binary)
-            if self._database is not None:
-                self._database.close()
+            if self._membership is not None:
+                self._membership.close()
             # A transport still connecting (the broker is down) is left to
             # die with the process: cleaning it up would wait for it.
             if (self._transport is not None and self._shared_transport is None

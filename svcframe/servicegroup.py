@@ -8,6 +8,7 @@ credentials. A service is up when it is not forced down and was seen within
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import time
 from collections.abc import Callable
@@ -145,6 +146,50 @@ class ConductorRegistry:
         if not self.conductor.service_report(svcframe_context.get_admin_context(),
                                              service_id):
             raise exception.ServiceNotFound(service_id)
+
+
+@dataclasses.dataclass(frozen=True)
+class Membership:
+    """How one service takes part in the registry: where it reports, what
+    it serves of the registry to the others, and what to close at its stop."""
+
+    registry: Registry
+    endpoints: tuple[object, ...] = ()
+    close: Callable[[], None] = lambda: None
+
+
+# Builds a service's Membership once its transport exists:
+# (transport, conf, RPC timeout) -> Membership.
+MembershipFactory = Callable[[messaging.Transport, cfg.ConfigOpts, float], Membership]
+
+
+def in_database(transport: messaging.Transport, conf: cfg.ConfigOpts,
+                timeout: float) -> Membership:
+    """The registry's owner: writes to the database, and serves it over RPC."""
+    # Here only: compute and scheduler never import SQLAlchemy (a sixth of
+    # their start) nor hold database credentials.
+    from svcframe.db.api import Database
+    database = Database(conf)
+    registry = DatabaseRegistry(database, conf)
+    return Membership(registry, (RegistryEndpoint(registry),), database.close)
+
+
+def through_conductor(transport: messaging.Transport, conf: cfg.ConfigOpts,
+                      timeout: float) -> Membership:
+    """Any other service: reports through the conductor over RPC."""
+    return Membership(ConductorRegistry(ConductorAPI(transport, conf, timeout=timeout),
+                                        timeout=timeout))
+
+
+def given(registry: Registry) -> MembershipFactory:
+    """A registry handed in (tests, svcframe.testing): nothing served."""
+    return lambda transport, conf, timeout: Membership(registry)
+
+
+def membership_for(topic: str) -> MembershipFactory:
+    """Where a service of ``topic`` keeps its record: the conductor owns the
+    registry, whichever manager it runs; the others go through it."""
+    return in_database if topic == REGISTRY_TOPIC else through_conductor
 
 
 class Heartbeat:

@@ -41,6 +41,7 @@ from svcframe.api.services import ServicesController
 from svcframe.db import migration
 from svcframe.db.api import Database
 from svcframe.rpcapi.conductor import ConductorAPI
+from svcframe.wsgi import loader as wsgi_loader
 
 LOG = logging.getLogger(__name__)
 
@@ -223,13 +224,9 @@ class APIRouter(Router):
             # Reopened on the first query, in the worker that serves it: no
             # pooled connection crosses the fork.
             database.close()
-        return cls(cfg.CONF, policy.make_enforcer(cfg.CONF), database=database)
-
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         # svcframe-all hands in the transport its four services share.
-        if self.transport is None:
-            self.transport = environ.get(rpc.ENVIRON_TRANSPORT)
-        return super().__call__(environ, start_response)
+        return cls(cfg.CONF, policy.make_enforcer(cfg.CONF), database=database,
+                   transport=wsgi_loader.resources().transport)
 
     def conductor(self) -> ConductorAPI:
         if self._conductor is None:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextvars
+import dataclasses
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from oslo_config import cfg
 from oslo_log import log as logging
 from paste import deploy
 
 from svcframe import exception
+
+if TYPE_CHECKING:
+    import oslo_messaging as messaging
 
 WSGIApp = Callable
 
@@ -20,6 +26,25 @@ LOG = logging.getLogger(__name__)
 # etc/svcframe/api-paste.ini is a copy that a unit test keeps identical.
 SHIPPED_PASTE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                              'api-paste.ini')
+
+
+@dataclasses.dataclass(frozen=True)
+class AppResources:
+    """What the process loading the app shares with it: svcframe-all its RPC
+    transport, which its four services share. Paste factories take only
+    strings from the paste file, so they ask resources() for it."""
+
+    transport: messaging.Transport | None = None
+
+
+# Set only while load_app() runs, for the factories it calls.
+_LOADING: contextvars.ContextVar[AppResources] = contextvars.ContextVar(
+    'svcframe_app_resources', default=AppResources())
+
+
+def resources() -> AppResources:
+    """For a paste factory: what load_app() was given (nothing by default)."""
+    return _LOADING.get()
 
 
 def find_paste_config(conf: cfg.ConfigOpts) -> str:
@@ -53,10 +78,13 @@ def _searched(conf: cfg.ConfigOpts, name: str) -> list[str]:
     return list(dict.fromkeys(directories))
 
 
-def load_app(conf: cfg.ConfigOpts, name: str) -> WSGIApp:
-    """Load app ``name`` from the paste file ``[wsgi] api_paste_config``."""
+def load_app(conf: cfg.ConfigOpts, name: str,
+             shared: AppResources | None = None) -> WSGIApp:
+    """Load app ``name`` from the paste file ``[wsgi] api_paste_config``,
+    its factories given ``shared`` through resources()."""
     path = find_paste_config(conf)
     LOG.info('Loading app %r from paste file %s', name, path)
+    loading = _LOADING.set(shared or AppResources())
     try:
         return deploy.loadapp('config:%s' % path, name=name)
     except LookupError as error:
@@ -68,3 +96,5 @@ def load_app(conf: cfg.ConfigOpts, name: str) -> WSGIApp:
     except Exception as error:
         raise exception.PasteAppLoadError(
             path, name, '%s: %s' % (type(error).__name__, error)) from error
+    finally:
+        _LOADING.reset(loading)

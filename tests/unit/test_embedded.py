@@ -9,18 +9,21 @@ from pathlib import Path
 import pytest
 from oslo_config import cfg
 
-from svcframe import rpc
 from svcframe.composite import CompositeService
 from svcframe.db import migration
 from svcframe.db.api import Database
 from svcframe.embedded import AllInOneService
+from svcframe.wsgi import loader as wsgi_loader
 
 
 def app_factory(global_conf: dict, **local_conf: str) -> Callable:
-    """A paste app that answers with whether a transport came in the environ."""
+    """A paste app that answers with the transport the loader gave its factory
+    (never one a request could bring in its environ)."""
+    transport = wsgi_loader.resources().transport
+
     def app(environ: dict, start_response: Callable) -> list[bytes]:
         start_response('200 OK', [])
-        return [json.dumps({'transport': id(environ.get(rpc.ENVIRON_TRANSPORT))}).encode()]
+        return [json.dumps({'transport': id(transport)}).encode()]
     return app
 
 

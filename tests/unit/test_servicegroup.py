@@ -7,6 +7,7 @@ import pytest
 from oslo_config import cfg
 
 from svcframe import exception
+from svcframe import rpc
 from svcframe import servicegroup
 from svcframe.db.api import Database
 from tests.unit.fakes import InMemoryRegistry
@@ -306,3 +307,27 @@ def test_registry_endpoint_hands_an_unreachable_database_back_as_expected(
         with pytest.raises(messaging.ExpectedException) as raised:
             call()
         assert raised.value.exc_info[0] is exception.DatabaseUnavailable
+
+
+def test_the_conductor_owns_the_registry_and_serves_it_and_others_go_through_it(
+        conf: cfg.ConfigOpts, database: Database) -> None:
+    owner = servicegroup.membership_for('conductor')(None, conf, 10)
+    try:
+        assert isinstance(owner.registry, servicegroup.DatabaseRegistry)
+        [endpoint] = owner.endpoints
+        assert isinstance(endpoint, servicegroup.RegistryEndpoint)
+        assert endpoint.registry is owner.registry
+    finally:
+        owner.close()
+
+    transport = rpc.create_transport(conf, warn_in_memory=False)  # fake://
+    try:
+        for topic in ('compute', 'scheduler', 'acme'):
+            member = servicegroup.membership_for(topic)(transport, conf, 10)
+            assert isinstance(member.registry, servicegroup.ConductorRegistry)
+            assert member.endpoints == () and member.registry.timeout == 10
+    finally:
+        transport.cleanup()
+
+    registry = InMemoryRegistry()
+    assert servicegroup.given(registry)(None, conf, 10) == servicegroup.Membership(registry)

@@ -117,3 +117,26 @@ def test_the_shipped_pipeline_is_the_repository_copy() -> None:
     assert Path(loader.SHIPPED_PASTE).read_text() == repository_copy.read_text(), (
         'svcframe/wsgi/api-paste.ini and etc/svcframe/api-paste.ini differ: '
         'edit one and copy it over the other')
+
+
+SEEN: list[object] = []
+
+
+def resource_factory(global_conf: dict, **local_conf: str):
+    SEEN.append(loader.resources().transport)
+    return hello_factory(global_conf)
+
+
+def test_factories_get_what_the_loader_was_given_and_only_while_it_loads(
+        tmp_path: Path) -> None:
+    (tmp_path / 'paste.ini').write_text(
+        '[app:api]\npaste.app_factory = tests.unit.wsgi.test_loader:resource_factory\n')
+    conf = parse(tmp_path, str(tmp_path / 'paste.ini'))
+    transport = object()
+    SEEN.clear()
+
+    loader.load_app(conf, 'api', loader.AppResources(transport=transport))
+    loader.load_app(conf, 'api')
+
+    assert SEEN == [transport, None]
+    assert loader.resources().transport is None
