@@ -1,8 +1,10 @@
 """Run a service in this process, or in worker processes under a supervisor.
 
 Signal handlers only note a signal: Python's wakeup fd writes its number into
-a pipe (signal_pipe.py), and one loop reads the pipe and dispatches through a
-table, ``signal_handlers``, the way gunicorn's arbiter does. Because the loop
+a pipe (signal_pipe.py), and one loop (signal_loop.py) reads the pipe and
+dispatches through a table, ``signal_handlers``, the way gunicorn's arbiter
+does: the runner's and the supervisor's tables below are the only places a
+signal is handled, start-up included. Because the loop
 waits on a file descriptor, a signal wakes it at once even when eventlet's hub
 is asleep; oslo.service's eventlet launcher can sleep through SIGTERM for a
 minute.
@@ -17,7 +19,9 @@ For the supervisor of several workers (supervisor.py):
     SIGCHLD          reap workers and start a new one for each that died
     SIGUSR2          write the supervisor's report, forward SIGUSR2 to every worker
 
-The launcher knows nothing of configuration files: it is handed
+The launcher runs any Launchable (protocol.py): Service, WSGIService,
+svcframe-all's AllInOneService. It knows nothing of configuration files: it
+is handed
 ``reload_config``, a callable that re-reads them, the way oslo.service's
 ``restart_method='mutate'`` does.
 """
@@ -28,12 +32,12 @@ from oslo_config import cfg
 
 from svcframe import exception
 from svcframe import exit_codes
+from svcframe.launch.protocol import Launchable
 from svcframe.launch.runner import ReloadConfig, ServiceRunner
 from svcframe.launch.supervisor import WorkerSupervisor
-from svcframe.service import Service
 
 
-def launch(service: Service, conf: cfg.ConfigOpts,
+def launch(service: Launchable, conf: cfg.ConfigOpts,
            reload_config: ReloadConfig, workers: int = 1) -> int:
     """Run ``service`` in ``workers`` processes until stopped; the exit code.
 

@@ -14,8 +14,8 @@ from oslo_service import systemd
 from svcframe import exception
 from svcframe import exit_codes
 from svcframe.launch import reports
-from svcframe.launch.signal_pipe import SignalPipe
-from svcframe.service import Service
+from svcframe.launch.protocol import Launchable
+from svcframe.launch.signal_loop import SignalLoop, SignalTable
 
 LOG = logging.getLogger(__name__)
 
@@ -41,9 +41,15 @@ def reload_or_log(reload_config: ReloadConfig) -> bool:
 
 
 class ServiceRunner:
-    """Runs one service in the current process until a stop signal."""
+    """Runs one service in the current process until a stop signal.
 
-    def __init__(self, service: Service, conf: cfg.ConfigOpts,
+    Its ``signal_handlers`` are the one table of what each signal does, from
+    the moment the process starts the service: while start() still runs,
+    SIGTERM stops it and SIGHUP reloads the configuration at once and resets
+    the service once it has started.
+    """
+
+    def __init__(self, service: Launchable, conf: cfg.ConfigOpts,
                  reload_config: ReloadConfig,
                  parent_fd: int | None = None) -> None:
         self.service = service
@@ -53,7 +59,9 @@ class ServiceRunner:
         # reads as end-of-file once the supervisor is gone.
         self.parent_fd = parent_fd
         self._exit_code: int | None = None
-        self.signal_handlers: dict[int, Callable[[], None]] = {
+        self._starting = False
+        self._reset_when_started = False
+        self.signal_handlers: SignalTable = {
             signal.SIGTERM: self.handle_term,
             signal.SIGINT: self.handle_term,
             signal.SIGHUP: self.handle_hup,
@@ -66,26 +74,20 @@ class ServiceRunner:
         ``on_ready`` runs once the service has started: by default it tells
         systemd; a worker tells its supervisor instead.
         """
-        signals = SignalPipe(tuple(self.signal_handlers))
-        signals.open()
+        loop = SignalLoop(self.signal_handlers)
+        loop.open()
         try:
-            if not self._start(signals):
+            if not self._start(loop):
                 return self._exit_code  # stopped before it had started
             on_ready()
             also = () if self.parent_fd is None else (self.parent_fd,)
-            while self._exit_code is None:
-                received, parent_gone = signals.wait(also=also)
-                if parent_gone:
-                    LOG.warning('Supervisor process is gone; stopping')
-                    self.handle_term()
-                for signo in received:
-                    if self._exit_code is None:
-                        self.signal_handlers[signo]()
+            loop.run_until(lambda: self._exit_code is not None, also=also,
+                           on_readable=self._parent_gone)
             return self._exit_code
         finally:
-            signals.close()
+            loop.close()
 
-    def _start(self, signals: SignalPipe) -> bool:
+    def _start(self, loop: SignalLoop) -> bool:
         """Start the service while still serving signals; False if stopped.
 
         start() can block for long, as when the message broker is down and
@@ -94,6 +96,7 @@ class ServiceRunner:
         """
         done_fd, done_write_fd = os.pipe()
         failure: list[BaseException] = []
+        finished: list[bool] = []
 
         def start() -> None:
             # This thread owns the write end: a start() that outlives a stop
@@ -109,28 +112,19 @@ class ServiceRunner:
                     pass  # nobody waits any more
                 os.close(done_write_fd)
 
+        self._starting = True
         threading.Thread(target=start, name='start', daemon=True).start()
-        reloaded = False
         try:
-            while True:
-                received, done = signals.wait(also=(done_fd,))
-                if done:
-                    break
-                if signal.SIGTERM in received or signal.SIGINT in received:
-                    LOG.info('Stopping %s, which has not finished starting',
-                             self.service.binary)
-                    self._exit_code = self._stop()
-                    return False
-                if signal.SIGHUP in received:
-                    # Applied now; the service is reset once it has started.
-                    reloaded = reload_or_log(self.reload_config) or reloaded
-                if signal.SIGUSR2 in received:
-                    self.handle_usr2()  # most useful when start() hangs
+            loop.run_until(lambda: bool(finished) or self._exit_code is not None,
+                           also=(done_fd,), on_readable=lambda fds: finished.append(True))
         finally:
+            self._starting = False
             os.close(done_fd)
+        if self._exit_code is not None:
+            return False
         if failure:
             self._fail_start(failure[0])
-        if reloaded:
+        if self._reset_when_started:
             self.service.reset()
         return True
 
@@ -142,15 +136,26 @@ class ServiceRunner:
         self._stop()
         raise exception.ServiceStartError(self.service.binary, str(error)) from error
 
+    def _parent_gone(self, readable: list[int]) -> None:
+        LOG.warning('Supervisor process is gone; stopping')
+        self.handle_term()
+
     def handle_term(self) -> None:
-        LOG.info('Stopping %s gracefully', self.service.binary)
+        if self._starting:
+            LOG.info('Stopping %s, which has not finished starting', self.service.binary)
+        else:
+            LOG.info('Stopping %s gracefully', self.service.binary)
         self._exit_code = self._stop()
 
     def handle_hup(self) -> None:
-        if reload_or_log(self.reload_config):
+        reloaded = reload_or_log(self.reload_config)
+        if reloaded and self._starting:
+            self._reset_when_started = True  # applied now, reset once started
+        elif reloaded:
             self.service.reset()
 
     def handle_usr2(self) -> None:
+        # Also while start() still runs: most useful when it hangs.
         reports.write_report(self.conf, self.service.binary)
 
     def _stop(self) -> int:

@@ -8,7 +8,6 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Callable
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -18,9 +17,9 @@ from svcframe import exception
 from svcframe import exit_codes
 from svcframe import logs
 from svcframe.launch import reports
+from svcframe.launch.protocol import Launchable
 from svcframe.launch.runner import ReloadConfig, ServiceRunner, reload_or_log
-from svcframe.launch.signal_pipe import SignalPipe
-from svcframe.service import Service
+from svcframe.launch.signal_loop import SignalLoop, SignalTable
 
 LOG = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ STOP_MARGIN_SECONDS = 5.0
 class WorkerSupervisor:
     """Forks ``workers`` processes that each run the service, and keeps them."""
 
-    def __init__(self, service: Service, conf: cfg.ConfigOpts,
+    def __init__(self, service: Launchable, conf: cfg.ConfigOpts,
                  reload_config: ReloadConfig, workers: int) -> None:
         self.service = service
         self.conf = conf
@@ -43,24 +42,23 @@ class WorkerSupervisor:
         self.workers = workers
         self.children: dict[int, float] = {}  # pid -> time it was started
         self._exit_code: int | None = None
-        self._signals = SignalPipe(())
         # Workers watch the read end of the parent pipe; the supervisor alone
         # keeps the write end, so workers read end-of-file once it is gone.
         # Each worker writes a byte to the ready pipe once it has started.
         self._parent_fd = self._parent_write_fd = -1
         self._ready_fd = self._ready_write_fd = -1
         self._started_workers = 0
-        self.signal_handlers: dict[int, Callable[[], None]] = {
+        self.signal_handlers: SignalTable = {
             signal.SIGTERM: self.handle_term,
             signal.SIGINT: self.handle_term,
             signal.SIGHUP: self.handle_hup,
             signal.SIGCHLD: self.handle_chld,
             signal.SIGUSR2: self.handle_usr2,
         }
+        self._loop = SignalLoop(self.signal_handlers)
 
     def run(self) -> int:
-        self._signals = SignalPipe(tuple(self.signal_handlers))
-        self._signals.open()
+        self._loop.open()
         self._parent_fd, self._parent_write_fd = os.pipe()
         self._ready_fd, self._ready_write_fd = os.pipe()
         try:
@@ -68,16 +66,12 @@ class WorkerSupervisor:
                      self.service.binary)
             for _ in range(self.workers):
                 self._spawn()
-            while self._exit_code is None:
-                received, ready = self._signals.wait(also=(self._ready_fd,))
-                if ready:
-                    self._count_started_workers()
-                for signo in received:
-                    if self._exit_code is None:
-                        self.signal_handlers[signo]()
+            self._loop.run_until(lambda: self._exit_code is not None,
+                                 also=(self._ready_fd,),
+                                 on_readable=lambda fds: self._count_started_workers())
             return self._exit_code
         finally:
-            self._signals.close()
+            self._loop.close()
             for fd in (self._parent_fd, self._parent_write_fd,
                        self._ready_fd, self._ready_write_fd):
                 os.close(fd)
@@ -136,7 +130,7 @@ class WorkerSupervisor:
         """The body of a forked worker: never returns into the supervisor."""
         try:
             logs.renew_handler_locks()  # before this process logs anything
-            self._signals.close()
+            self._loop.close()  # the worker's runner opens a loop of its own
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
             os.close(self._parent_write_fd)
             os.close(self._ready_fd)
@@ -177,7 +171,7 @@ class WorkerSupervisor:
                           sorted(self.children))
                 self._signal_workers(signal.SIGKILL)
                 deadline, exit_code = None, exit_codes.STOP_TIMEOUT
-            self._signals.wait(timeout=1.0)
+            self._loop.pause(timeout=1.0)  # SIGCHLD wakes it
             for pid, status in self._reap():
                 del self.children[pid]
                 code = os.waitstatus_to_exitcode(status)

@@ -11,6 +11,7 @@ from svcframe import exception
 from svcframe import exit_codes
 from svcframe import launch
 from svcframe.launch.runner import ServiceRunner
+from svcframe.launch.signal_loop import SignalLoop
 from svcframe.launch.signal_pipe import SignalPipe
 
 
@@ -218,3 +219,20 @@ def test_runner_writes_a_report_while_start_still_blocks(
     [report] = list(tmp_path.iterdir())
     # The stack of the thread stuck in start() is in it.
     assert 'start_may_finish.wait' in report.read_text()
+
+
+def test_the_signal_loop_dispatches_through_its_table_in_order_until_done() -> None:
+    calls: list[str] = []
+    loop = SignalLoop({signal.SIGUSR1: lambda: calls.append('usr1'),
+                       signal.SIGWINCH: lambda: calls.append('winch')})
+    loop.open()
+    try:
+        os.kill(os.getpid(), signal.SIGWINCH)
+        os.kill(os.getpid(), signal.SIGUSR1)
+        os.kill(os.getpid(), signal.SIGWINCH)
+        # Done after two: the third signal, noted already, is not handled.
+        loop.run_until(lambda: len(calls) == 2)
+    finally:
+        loop.close()
+
+    assert calls == ['winch', 'usr1']
