@@ -232,3 +232,31 @@ def test_conductor_started_while_the_database_is_down_registers_once_it_is_up(
     assert conductor.running()
     assert logged(conductor, WAITS_AT_START) == 1 and logged(conductor, UP_AFTER_WAITING) == 1
     assert 'Traceback' not in conductor.stdout + conductor.stderr
+
+
+def test_readiness_follows_the_conductor_and_the_database(
+        postgres: private_postgres.PrivatePostgres, private_database_url: str, rabbit_url: str,
+        services: ServiceRunner) -> None:
+    write_config(services, rabbit_url, private_database_url, 'node-%s' % uuid.uuid4().hex[:8])
+    port = api_port(services.start('svcframe-api'))
+
+    def ready() -> tuple[int, str]:
+        status, _, body = get(port, '/healthcheck/ready')
+        return status, (json.loads(body).get('error') or {}).get('message', '')
+
+    def not_ready() -> str | None:
+        status, message = ready()
+        return message if status == 503 else None
+
+    assert 'no svcframe-conductor is up' in not_ready()
+    services.start('svcframe-conductor')
+    wait_until(lambda: ready()[0] == 200, timeout=60, what='ready once a conductor is up')
+
+    postgres.stop()
+    try:
+        message = wait_until(not_ready, timeout=30, what='not ready while the database is down')
+        assert 'the database does not answer' in message
+        assert get(port, '/healthcheck')[0] == 200  # liveness stays
+    finally:
+        postgres.start()
+    wait_until(lambda: ready()[0] == 200, timeout=60, what='ready again with the database back')
