@@ -45,6 +45,14 @@ OPTS = [
         help='Writable directory where svcframe keeps local state, such as '
              'the embedded SQLite database.'),
     *[_manager_opt(topic) for topic in BUILTIN_MANAGERS],
+    cfg.FloatOpt(
+        'hub_block_warning_seconds',
+        default=2.0,
+        min=0,
+        help='A service whose event hub is blocked this long (a plugin calling '
+             'a C library, or time.sleep() without monkey-patching: nothing '
+             'else runs meanwhile) logs one WARNING with the stack of the code '
+             'that held it, once the hub runs again. 0 turns this off.'),
     cfg.IntOpt(
         'report_interval',
         default=10,

@@ -19,6 +19,11 @@ For the supervisor of several workers (supervisor.py):
     SIGCHLD          reap workers and start a new one for each that died
     SIGUSR2          write the supervisor's report, forward SIGUSR2 to every worker
 
+systemd: READY=1 once the service (every worker) runs; with WatchdogSec=,
+WATCHDOG=1 every half interval from a green thread, so only while the event
+hub runs (a worker pings its supervisor, which feeds systemd while every
+worker does); hub_watch.py also logs the stack of code that blocked the hub.
+
 The launcher runs any Launchable (protocol.py): Service, WSGIService,
 svcframe-all's AllInOneService. It knows nothing of configuration files: it
 is handed
@@ -35,6 +40,7 @@ from svcframe import exit_codes
 from svcframe.launch.protocol import Launchable
 from svcframe.launch.runner import ReloadConfig, ServiceRunner
 from svcframe.launch.supervisor import WorkerSupervisor
+from svcframe.launch.systemd_notify import Notifier
 
 
 def launch(service: Launchable, conf: cfg.ConfigOpts,
@@ -44,9 +50,10 @@ def launch(service: Launchable, conf: cfg.ConfigOpts,
     One worker runs in this process; more run under a supervisor that
     replaces any worker that dies.
     """
+    notifier = Notifier.from_environ()
     if workers == 1:
         try:
-            return ServiceRunner(service, conf, reload_config).run()
+            return ServiceRunner(service, conf, reload_config, notifier=notifier).run()
         except exception.ServiceStartError:
             return exit_codes.START_FAILED  # run() has logged why
-    return WorkerSupervisor(service, conf, reload_config, workers).run()
+    return WorkerSupervisor(service, conf, reload_config, workers, notifier).run()

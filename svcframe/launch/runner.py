@@ -9,17 +9,20 @@ from collections.abc import Callable
 
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_service import systemd
 
 from svcframe import exception
 from svcframe import exit_codes
 from svcframe.launch import reports
+from svcframe.launch.hub_watch import BlockWatch, Pinger
 from svcframe.launch.protocol import Launchable
 from svcframe.launch.signal_loop import SignalLoop, SignalTable
+from svcframe.launch.systemd_notify import Notifier
 
 LOG = logging.getLogger(__name__)
 
 ReloadConfig = Callable[[], None]
+# (seconds, ping): how often to tell the watchdog that this process's hub runs.
+KeepAlive = tuple[float, Callable[[], None]]
 
 
 def _exit_on_stop_timeout(signo: int, frame: object) -> None:
@@ -51,13 +54,19 @@ class ServiceRunner:
 
     def __init__(self, service: Launchable, conf: cfg.ConfigOpts,
                  reload_config: ReloadConfig,
-                 parent_fd: int | None = None) -> None:
+                 parent_fd: int | None = None, notifier: Notifier | None = None,
+                 keepalive: KeepAlive | None = None) -> None:
         self.service = service
         self.conf = conf
         self.reload_config = reload_config
         # In a worker: the read end of a pipe the supervisor holds open; it
         # reads as end-of-file once the supervisor is gone.
         self.parent_fd = parent_fd
+        self.notifier = notifier or Notifier(None, None)
+        # A worker pings its supervisor; a single process, systemd itself.
+        watchdog = self.notifier.watchdog_seconds
+        self.keepalive = keepalive or ((watchdog / 2, self.notifier.watchdog)
+                                       if watchdog else None)
         self._exit_code: int | None = None
         self._starting = False
         self._reset_when_started = False
@@ -68,7 +77,7 @@ class ServiceRunner:
             signal.SIGUSR2: self.handle_usr2,
         }
 
-    def run(self, on_ready: Callable[[], None] = systemd.notify_once) -> int:
+    def run(self, on_ready: Callable[[], None] | None = None) -> int:
         """Start the service, serve signals until stopped; the exit code.
 
         ``on_ready`` runs once the service has started: by default it tells
@@ -76,16 +85,33 @@ class ServiceRunner:
         """
         loop = SignalLoop(self.signal_handlers)
         loop.open()
+        # From the start: a start() that waits for the broker keeps the hub
+        # running, and must not be taken for a stuck process.
+        watchers = self._watch_hub()
         try:
             if not self._start(loop):
                 return self._exit_code  # stopped before it had started
-            on_ready()
+            (on_ready or self.notifier.ready)()
             also = () if self.parent_fd is None else (self.parent_fd,)
             loop.run_until(lambda: self._exit_code is not None, also=also,
                            on_readable=self._parent_gone)
             return self._exit_code
         finally:
+            for watcher in watchers:
+                watcher.stop()
             loop.close()
+
+    def _watch_hub(self) -> list[Pinger | BlockWatch]:
+        """Keep the watchdog fed while the hub runs; warn when it was blocked."""
+        watchers: list[Pinger | BlockWatch] = []
+        if self.keepalive:
+            watchers.append(Pinger(*self.keepalive))
+        if self.conf.hub_block_warning_seconds:
+            watchers.append(BlockWatch(self.conf.hub_block_warning_seconds,
+                                       self.service.binary))
+        for watcher in watchers:
+            watcher.start()
+        return watchers
 
     def _start(self, loop: SignalLoop) -> bool:
         """Start the service while still serving signals; False if stopped.

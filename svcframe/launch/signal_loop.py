@@ -7,6 +7,7 @@ as gunicorn's arbiter does. The table is the whole of what a signal does.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from svcframe.launch.signal_pipe import SignalPipe
@@ -26,18 +27,25 @@ class SignalLoop:
         self.pipe.close()
 
     def run_until(self, done: Callable[[], bool], also: tuple[int, ...] = (),
-                  on_readable: Callable[[list[int]], None] = lambda fds: None) -> None:
+                  on_readable: Callable[[list[int]], None] = lambda fds: None,
+                  every: tuple[float, Callable[[], None]] | None = None) -> None:
         """Dispatch signals until ``done()``; ``on_readable`` gets those of the
         ``also`` fds that became readable (a start that finished, a parent
-        gone, a worker ready), before the signals that came with them."""
+        gone, a worker ready), before the signals that came with them.
+        ``every`` is (seconds, call): a call made that often meanwhile."""
+        next_call = time.monotonic() + every[0] if every else None
         while not done():
-            received, readable = self.pipe.wait(also=also)
+            timeout = None if next_call is None else max(0.0, next_call - time.monotonic())
+            received, readable = self.pipe.wait(timeout=timeout, also=also)
             if readable:
                 on_readable(readable)
             for signo in received:
                 if done():
                     return
                 self.table[signo]()
+            if next_call is not None and time.monotonic() >= next_call:
+                every[1]()
+                next_call = time.monotonic() + every[0]
 
     def pause(self, timeout: float) -> None:
         """Sleep until a signal or ``timeout``, dispatching nothing: for a

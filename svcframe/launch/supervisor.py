@@ -6,20 +6,21 @@ import errno
 import os
 import random
 import signal
+import struct
 import sys
 import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_service import systemd
 
 from svcframe import exception
 from svcframe import exit_codes
 from svcframe import logs
 from svcframe.launch import reports
 from svcframe.launch.protocol import Launchable
-from svcframe.launch.runner import ReloadConfig, ServiceRunner, reload_or_log
+from svcframe.launch.runner import KeepAlive, ReloadConfig, ServiceRunner, reload_or_log
 from svcframe.launch.signal_loop import SignalLoop, SignalTable
+from svcframe.launch.systemd_notify import Notifier
 
 LOG = logging.getLogger(__name__)
 
@@ -35,18 +36,24 @@ class WorkerSupervisor:
     """Forks ``workers`` processes that each run the service, and keeps them."""
 
     def __init__(self, service: Launchable, conf: cfg.ConfigOpts,
-                 reload_config: ReloadConfig, workers: int) -> None:
+                 reload_config: ReloadConfig, workers: int,
+                 notifier: Notifier | None = None) -> None:
         self.service = service
         self.conf = conf
         self.reload_config = reload_config
         self.workers = workers
+        self.notifier = notifier or Notifier(None, None)
         self.children: dict[int, float] = {}  # pid -> time it was started
+        # pid -> when it last said its hub runs (or was started).
+        self.alive: dict[int, float] = {}
         self._exit_code: int | None = None
         # Workers watch the read end of the parent pipe; the supervisor alone
         # keeps the write end, so workers read end-of-file once it is gone.
         # Each worker writes a byte to the ready pipe once it has started.
         self._parent_fd = self._parent_write_fd = -1
         self._ready_fd = self._ready_write_fd = -1
+        # Each worker writes its pid here while its hub runs.
+        self._alive_fd = self._alive_write_fd = -1
         self._started_workers = 0
         self.signal_handlers: SignalTable = {
             signal.SIGTERM: self.handle_term,
@@ -61,20 +68,53 @@ class WorkerSupervisor:
         self._loop.open()
         self._parent_fd, self._parent_write_fd = os.pipe()
         self._ready_fd, self._ready_write_fd = os.pipe()
+        self._alive_fd, self._alive_write_fd = os.pipe()
+        watchdog = self.notifier.watchdog_seconds
         try:
             LOG.info('Starting %d workers of %s', self.workers,
                      self.service.binary)
             for _ in range(self.workers):
                 self._spawn()
-            self._loop.run_until(lambda: self._exit_code is not None,
-                                 also=(self._ready_fd,),
-                                 on_readable=lambda fds: self._count_started_workers())
+            self._loop.run_until(
+                lambda: self._exit_code is not None,
+                also=(self._ready_fd, self._alive_fd), on_readable=self._read_workers,
+                every=(watchdog / 4, self._feed_watchdog) if watchdog else None)
             return self._exit_code
         finally:
             self._loop.close()
-            for fd in (self._parent_fd, self._parent_write_fd,
-                       self._ready_fd, self._ready_write_fd):
+            for fd in (self._parent_fd, self._parent_write_fd, self._ready_fd,
+                       self._ready_write_fd, self._alive_fd, self._alive_write_fd):
                 os.close(fd)
+
+    def _read_workers(self, readable: list[int]) -> None:
+        if self._ready_fd in readable:
+            self._count_started_workers()
+        if self._alive_fd in readable:
+            data = os.read(self._alive_fd, 4096)
+            now = time.monotonic()
+            for (pid,) in struct.iter_unpack('i', data[:len(data) - len(data) % 4]):
+                if pid in self.alive:
+                    self.alive[pid] = now
+
+    def _feed_watchdog(self) -> None:
+        """WATCHDOG=1 only while every worker's hub runs: a worker stuck for
+        half the watchdog interval stops the pings, and systemd restarts the
+        unit."""
+        stuck_after = time.monotonic() - self.notifier.watchdog_seconds / 2
+        stuck = sorted(pid for pid, seen in self.alive.items() if seen < stuck_after)
+        if stuck:
+            LOG.warning('Worker(s) %s of %s stopped saying their event hub runs; '
+                        'not feeding the systemd watchdog', stuck, self.service.binary)
+            return
+        self.notifier.watchdog()
+
+    def _keepalive(self) -> KeepAlive | None:
+        """What a worker sends its supervisor while its hub runs."""
+        if not self.notifier.watchdog_seconds:
+            return None
+        write_fd = self._alive_write_fd
+        return (self.notifier.watchdog_seconds / 4,
+                lambda: os.write(write_fd, struct.pack('i', os.getpid())))
 
     def _count_started_workers(self) -> None:
         """Tell systemd READY once the first ``workers`` workers run."""
@@ -83,7 +123,7 @@ class WorkerSupervisor:
         if before < self.workers <= self._started_workers:
             LOG.info('All %d workers of %s are running', self.workers,
                      self.service.binary)
-            systemd.notify_once()
+            self.notifier.ready()
 
     def handle_term(self) -> None:
         LOG.info('Stopping %d workers of %s', len(self.children),
@@ -103,6 +143,7 @@ class WorkerSupervisor:
         exited = []
         for pid, status in self._reap():
             lived = time.monotonic() - self.children.pop(pid)
+            self.alive.pop(pid, None)
             LOG.warning('Worker %d exited (%s) after %.1f s', pid,
                         _describe_status(status), lived)
             exited.append((status, lived))
@@ -123,7 +164,7 @@ class WorkerSupervisor:
         if pid == 0:
             os._exit(self._run_worker())
         signal.pthread_sigmask(signal.SIG_UNBLOCK, self.signal_handlers)
-        self.children[pid] = time.monotonic()
+        self.children[pid] = self.alive[pid] = time.monotonic()
         LOG.info('Started worker %d', pid)
 
     def _run_worker(self) -> int:
@@ -134,10 +175,11 @@ class WorkerSupervisor:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
             os.close(self._parent_write_fd)
             os.close(self._ready_fd)
+            os.close(self._alive_fd)
             _use_fresh_event_hub()
             random.seed()
-            runner = ServiceRunner(self.service, self.conf,
-                                   self.reload_config, self._parent_fd)
+            runner = ServiceRunner(self.service, self.conf, self.reload_config,
+                                   self._parent_fd, keepalive=self._keepalive())
             return runner.run(
                 on_ready=lambda: os.write(self._ready_write_fd, b'.'))
         except exception.ServiceStartError:

@@ -16,6 +16,10 @@ OPTS = [
                  help='How long cleanup_host() takes.'),
     cfg.BoolOpt('fail_init', default=False,
                 help='Make init_host() raise.'),
+    cfg.StrOpt('block_hub_file',
+               help='When this file exists, the next tick removes it and blocks '
+                    'the event hub for block_hub_seconds, as a C call would.'),
+    cfg.FloatOpt('block_hub_seconds', default=3.0, min=0),
 ]
 cfg.CONF.register_opts(OPTS, group='recorder')
 
@@ -36,6 +40,12 @@ class RecorderManager(manager.Manager):
     @periodic_task.periodic_task(spacing=1, run_immediately=True)
     def tick(self, context) -> None:
         self._record('tick', context.is_admin)
+        block_file = self.conf.recorder.block_hub_file
+        if block_file and os.path.exists(block_file):
+            os.unlink(block_file)
+            self._record('blocking_hub')
+            block_hub_like_a_c_call(self.conf.recorder.block_hub_seconds)
+            self._record('hub_unblocked')
 
     def reset(self) -> None:
         self._record('reset', self.conf.recorder.greeting)
@@ -50,6 +60,12 @@ class RecorderManager(manager.Manager):
     def cleanup_host(self) -> None:
         time.sleep(self.conf.recorder.cleanup_seconds)
         self._record('cleanup_host')
+
+
+def block_hub_like_a_c_call(seconds: float) -> None:
+    """The unpatched time.sleep: nothing else in the process runs meanwhile."""
+    from eventlet import patcher
+    patcher.original('time').sleep(seconds)
 
 
 class NotAManager:
