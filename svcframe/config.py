@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import glob
 import importlib.metadata
-import logging
 import os
 from collections.abc import Iterator
 
@@ -21,10 +20,9 @@ from oslo_log import log
 from svcframe import conf as svcframe_conf
 from svcframe import exception
 from svcframe import logs
+from svcframe import reach
 
 PROJECT = 'svcframe'
-# Libraries whose INFO lines say nothing an operator acts on.
-QUIET_LOGGERS = ['alembic=WARN']
 
 # What each binary does: the top of its --help.
 DESCRIPTIONS = {
@@ -58,8 +56,8 @@ def parse_args(args: list[str], binary: str,
     their own options on. Raises ConfigError; argparse usage errors exit 2.
     """
     conf = cfg.CONF if conf is None else conf
+    # Before svcframe's: svcframe.conf.log sets its defaults on these.
     log.register_options(conf)
-    log.set_defaults(default_log_levels=log.get_default_log_levels() + QUIET_LOGGERS)
     svcframe_conf.register_all(conf)
     try:
         conf(args, project=PROJECT, prog=binary, version=_version(),
@@ -75,9 +73,7 @@ def parse_args(args: list[str], binary: str,
     log.setup(conf, binary)
     logs.stamp_handlers(binary, conf.host)
     logs.quiet_broker_cancel_on_close()
-    # No log format of svcframe's names the thread, and finding it costs a
-    # tenth of a request under eventlet (bench/http_bench.py).
-    logging.logThreads = False
+    reach.stop_naming_threads()
     return conf
 
 
@@ -96,19 +92,11 @@ def reload(conf: cfg.ConfigOpts) -> None:
     All or nothing: when the files now hold a bad value, or no longer parse,
     the previous values stay in effect and ConfigError is raised.
     """
-    # oslo.config has no public way to undo mutate_config_files(), so the
-    # namespace it replaces is kept and put back on failure.
-    previous = conf._mutable_ns
     try:
-        conf.mutate_config_files()
-        check_values(conf)
-    except (exception.ConfigError, cfg.Error, ValueError) as error:
-        conf._mutable_ns = previous
-        # Drop values cached from the rejected files: registering nothing is
-        # the one public call that clears oslo.config's value cache.
-        conf.register_opts([])
-        if isinstance(error, exception.ConfigError):
-            raise
+        reach.mutate_config_files(conf, lambda: check_values(conf))
+    except exception.ConfigError:
+        raise
+    except (cfg.Error, ValueError) as error:
         raise exception.ConfigError(
             'config files cannot be reloaded: %s' % error) from None
 
@@ -178,8 +166,8 @@ def _groups(conf: cfg.ConfigOpts):
 
 def _invalid_value(conf: cfg.ConfigOpts, group: str,
                    name: str) -> exception.InvalidOptionValue:
-    # oslo.config has no public lookup of an Opt by name.
-    opt = conf._get_opt_info(name, None if group == 'DEFAULT' else group)['opt']
+    registered = reach.registered_opts(conf, None if group == 'DEFAULT' else group)
+    opt = next(candidate for candidate in registered if candidate.dest == name)
     raw, source = _raw_value(conf, group, name)
     return exception.InvalidOptionValue(
         group, name, raw, describe_type(opt.type), source)

@@ -24,6 +24,7 @@ from oslo_config import cfg
 from svcframe import config
 from svcframe import exception
 from svcframe import manager as svcframe_manager
+from svcframe import reach
 
 # The namespaces of etc/svcframe-config-generator.conf, which a test
 # keeps in step with this list.
@@ -113,21 +114,14 @@ def _declared(conf: cfg.ConfigOpts) -> Iterable[tuple[str, list[cfg.Opt]]]:
                 yield _group_name(group), list(opts)
     yield KEYSTONE_GROUP, _keystone_plugin_opts()
     # What is registered now: svcframe's own, and what plugins registered.
-    yield 'DEFAULT', [info['opt'] for info in _registered(conf)]
+    yield 'DEFAULT', reach.registered_opts(conf)
     for name in list(conf):
         try:
             value = conf[name]
         except (cfg.ConfigFileValueError, ValueError):
             continue  # an option with a bad value, not a group
         if isinstance(value, cfg.ConfigOpts.GroupAttr):
-            yield name, [info['opt'] for info in _registered(conf, name)]
-
-
-def _registered(conf: cfg.ConfigOpts, group: str | None = None) -> list[dict]:
-    # oslo.config lists option names publicly, but not their Opt objects.
-    if group is None:
-        return list(conf._opts.values())
-    return list(conf._get_group(group)._opts.values())
+            yield name, reach.registered_opts(conf, name)
 
 
 def _group_name(group: str | cfg.OptGroup | None) -> str:

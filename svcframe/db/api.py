@@ -9,6 +9,7 @@ one atomic UPDATE, so concurrent writers never see "database is locked".
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -16,7 +17,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_db import exception as db_exception
-from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import engines
 from oslo_db.sqlalchemy import exc_filters
 from oslo_utils import uuidutils
 from sqlalchemy import orm
@@ -32,6 +33,18 @@ MAX_ID = 2 ** 31 - 1  # the largest value of the id columns (INTEGER) everywhere
 
 def default_url(conf: cfg.ConfigOpts) -> str:
     return 'sqlite:///' + os.path.join(conf.state_path, SQLITE_FILE)
+
+
+def engine_options(conf: cfg.ConfigOpts) -> dict[str, Any]:
+    """The [database] options of ``conf`` that oslo.db's create_engine() takes.
+
+    The pool, retry and MySQL options, read from the ConfigOpts given:
+    oslo.db's enginefacade reads them from the global ``cfg.CONF`` instead,
+    whatever ConfigOpts built the URL. Matched by name, so an option a new
+    oslo.db release adds to both is passed on too.
+    """
+    accepted = inspect.signature(engines.create_engine).parameters
+    return {name: conf.database[name] for name in conf.database if name in accepted}
 
 
 def _safe(url: str) -> str:
@@ -91,12 +104,9 @@ class Database:
         """Create the engine (oslo.db retries the first connection)."""
         if self.url.startswith('sqlite:///'):
             os.makedirs(os.path.dirname(self.url[len('sqlite:///'):]) or '.', exist_ok=True)
-        factory = enginefacade.transaction_context()
-        # The pool and retry options come from [database] of the global
-        # CONF, as oslo.db reads them; the URL is ours.
-        factory.configure(connection=self.url, sqlite_fk=True)
         try:
-            engine = factory.writer.get_engine()
+            engine = engines.create_engine(self.url, sqlite_fk=True,
+                                           **engine_options(self.conf))
         except (db_exception.DBError, sa.exc.SQLAlchemyError) as error:
             raise exception.DatabaseUnavailable(self.safe_url, reason(error)) from error
         if engine.dialect.name == 'sqlite':

@@ -275,7 +275,7 @@ class JsonSink(_StreamSink):
 
 
 def _thread_members() -> str:
-    if not logging.logThreads:  # svcframe.config turns them off
+    if not logging.logThreads:  # svcframe.reach.stop_naming_threads() turns them off
         return ', "thread": null, "thread_name": null'
     return ', "thread": %d, "thread_name": %s' % (
         threading.get_ident(), json.dumps(threading.current_thread().name))

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import importlib.metadata
+
 import pytest
 from oslo_config import cfg
 from oslo_config import types
+from oslo_messaging import opts as messaging_opts
 
 from svcframe import config
 from svcframe import exception
+from svcframe.conf import log as conf_log
 
 
 def parse(*args: str) -> cfg.ConfigOpts:
@@ -137,3 +141,34 @@ def test_reload_with_a_bad_value_changes_nothing(write_config) -> None:
 ])
 def test_describe_type(opt_type: types.ConfigType, expected: str) -> None:
     assert config.describe_type(opt_type) == expected
+
+
+def test_svcframe_defaults_are_set_on_the_conf_and_not_on_the_libraries_options() -> None:
+    conf = parse()
+
+    assert (conf.transport_url, conf.control_exchange) == ('fake://', 'svcframe')
+    assert conf.logging_context_format_string == conf_log.CONTEXT_FORMAT
+    assert conf.logging_exception_prefix == conf_log.EXCEPTION_PREFIX
+    assert 'alembic=WARN' in conf.default_log_levels
+    # Another ConfigOpts of this process, and the sample config, see the
+    # libraries' own defaults.
+    shown = {opt.dest: opt.default for group, opts in messaging_opts.list_opts()
+             if group is None for opt in opts}
+    assert shown['transport_url'] != 'fake://' and shown['control_exchange'] != 'svcframe'
+    (point,) = [point for point in importlib.metadata.entry_points(group='oslo.config.opts')
+                if point.name == 'oslo.log']
+    shown = {opt.dest: opt.default for group, opts in point.load()() for opt in opts}
+    assert shown['logging_context_format_string'] != conf_log.CONTEXT_FORMAT
+    assert 'alembic=WARN' not in shown['default_log_levels']
+
+
+def test_a_rejected_reload_keeps_serving_the_previous_values(write_config) -> None:
+    path = write_config('[DEFAULT]\nservice_down_time = 30\n')
+    conf = parse('--config-file', str(path))
+    write_config('[DEFAULT]\nservice_down_time = 40\n[plugin]\nlimit = lots\n')
+    conf.register_opts([cfg.IntOpt('limit', max=10, mutable=True)], group='plugin')
+
+    with pytest.raises(exception.InvalidOptionValue):
+        config.reload(conf)
+    # The value read while checking the rejected files is not kept either.
+    assert conf.service_down_time == 30

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from oslo_config import cfg
 
+from svcframe import conf as svcframe_conf
 from svcframe import exception
 from svcframe import servicegroup
 from svcframe.db import api as db_api
@@ -172,3 +173,35 @@ def test_an_id_no_record_can_have_is_not_found(database: Database, service_id: i
                  lambda: database.service_get_all(marker=service_id)):
         with pytest.raises(exception.ServiceNotFound):
             call()
+
+
+def test_each_database_takes_its_pool_options_from_its_own_conf(tmp_path: Path) -> None:
+    # oslo.db gives a SQLite file no pool to size, but every pool recycles.
+    # Neither value is oslo.db's default (3600), which the global CONF holds.
+    recycle = {'fast': 60, 'slow': 120}
+    databases = {}
+    for name, seconds in recycle.items():
+        conf = cfg.ConfigOpts()
+        svcframe_conf.register_all(conf)
+        conf([], project='svcframe-unit-tests', default_config_files=[])
+        conf.set_override('state_path', str(tmp_path / name))
+        conf.set_override('connection_recycle_time', seconds, group='database')
+        databases[name] = Database(conf)
+    try:
+        assert {name: database.engine.pool._recycle
+                for name, database in databases.items()} == recycle
+    finally:
+        for database in databases.values():
+            database.close()
+
+
+def test_engine_options_are_the_conf_values_create_engine_takes(conf: cfg.ConfigOpts) -> None:
+    conf.set_override('max_retries', 2, group='database')
+    conf.set_override('connection_recycle_time', 60, group='database')
+
+    options = db_api.engine_options(conf)
+
+    assert options['max_retries'] == 2
+    assert options['connection_recycle_time'] == 60
+    # [database] options that are not the engine's stay out.
+    assert 'connection' not in options and 'db_max_retries' not in options
