@@ -111,11 +111,15 @@ def svcframe_launch(tag: str, config: Path, scratch: Path, env: dict[str, str]) 
                   env, scratch / (tag + '.out'))
 
 
-def svcframe_api(workers: int) -> Callable[[int, Path], Launch]:
-    """svcframe-api with the shipped paste pipeline."""
+def svcframe_api(workers: int, metrics: bool = False) -> Callable[[int, Path], Launch]:
+    """svcframe-api with the shipped paste pipeline; ``metrics``: with
+    [metrics] port set, so that every request is measured."""
     def build(port: int, scratch: Path) -> Launch:
-        tag = 'svcframe-api-%dw-%d' % (workers, port)
+        tag = 'svcframe-api-%dw-%s%d' % (workers, 'metrics-' if metrics else '', port)
         config = write_api_config(scratch, tag, port, workers)
+        if metrics:
+            with open(config, 'a') as extra:
+                extra.write('[metrics]\nport = %d\n' % free_port())
         return svcframe_launch(tag, config, scratch, {})
     return build
 
@@ -196,6 +200,8 @@ SUBJECTS = [
     Subject('reference', 'raw eventlet (reference)', reference),
     Subject('svcframe-trivial', 'svcframe-api trivial app', svcframe_trivial, sigterm=False),
     Subject('svcframe-1', 'svcframe-api, 1 worker', svcframe_api(1)),
+    Subject('svcframe-1-metrics', 'svcframe-api, 1 worker, metrics on',
+            svcframe_api(1, metrics=True), sigterm=False),
     Subject('svcframe-2', 'svcframe-api, 2 workers', svcframe_api(2)),
     Subject('gunicorn-2', 'gunicorn sync, 2 workers', gunicorn_sync(2)),
     Subject('uwsgi-1', 'uWSGI trivial app, 1 proc', uwsgi_one_process, sigterm=False,

@@ -60,7 +60,7 @@ def parse_args(args: list[str], binary: str,
     log.register_options(conf)
     svcframe_conf.register_all(conf)
     try:
-        conf(args, project=PROJECT, prog=binary, version=_version(),
+        conf(args, project=PROJECT, prog=binary, version=version(),
              description=describe_binary(binary))
     except cfg.ConfigFilesNotFoundError as error:
         raise exception.ConfigFileNotFound(error.config_files) from None
@@ -204,7 +204,8 @@ def _config_files(conf: cfg.ConfigOpts) -> list[str]:
     return files
 
 
-def _version() -> str:
+def version() -> str:
+    """svcframe's installed version ('unknown' from a source tree not installed)."""
     try:
         return importlib.metadata.version(PROJECT)
     except importlib.metadata.PackageNotFoundError:

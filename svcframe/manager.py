@@ -2,12 +2,16 @@
 
 A manager holds a service's behaviour; svcframe.service.Service runs it.
 Hooks a subclass may override: check_before_start(), init_host(), before_up(),
-cleanup_host(), reset(), periodic
-tasks declared with oslo.service's ``periodic_task.periodic_task`` decorator,
-and public methods taking ``(self, context, ...)``, which become RPC methods.
+cleanup_host(), reset(), periodic tasks declared with oslo.service's
+``periodic_task.periodic_task`` decorator, and public methods taking
+``(self, context, ...)``, which become RPC methods.
 """
 
 from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
 
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -15,6 +19,7 @@ from oslo_service import periodic_task
 
 from svcframe import context as svcframe_context
 from svcframe import exception
+from svcframe import metrics
 from svcframe import plugins
 
 NAMESPACE = 'svcframe.managers'
@@ -40,6 +45,9 @@ class Manager(periodic_task.PeriodicTasks):
         self.conf = conf
         self.additional_endpoints: list[object] = []
         self.transport: messaging.Transport | None = None
+        # Each periodic task measured (svcframe.metrics), on this instance.
+        self._periodic_tasks = [(name, _measured(name, task))
+                                for name, task in type(self)._periodic_tasks]
 
     def check_before_start(self) -> None:
         """Called once by the binary, before it forks workers: raise a
@@ -63,6 +71,20 @@ class Manager(periodic_task.PeriodicTasks):
     def periodic_tasks(self, context: svcframe_context.RequestContext) -> float:
         """Run the periodic tasks that are due; return seconds until the next."""
         return self.run_periodic_tasks(context, raise_on_error=False)
+
+
+def _measured(name: str, task: Callable[..., None]) -> Callable[..., None]:
+    """``task``, timed and its failures counted; oslo.service still logs them."""
+    @functools.wraps(task)  # keeps the attributes oslo.service reads
+    def run(manager: Manager, context: svcframe_context.RequestContext) -> None:
+        started = time.monotonic()
+        failed = True
+        try:
+            task(manager, context)
+            failed = False
+        finally:
+            metrics.current.periodic_task(name, time.monotonic() - started, failed)
+    return run
 
 
 class RPCAccessPolicy(messaging.RPCAccessPolicyBase):

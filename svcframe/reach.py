@@ -103,3 +103,15 @@ def stop_naming_threads() -> None:
     (bench/http_bench.py). svcframe.wsgi.access_sinks honours the flag.
     """
     logging.logThreads = False
+
+
+def rpc_server_class() -> type:
+    """oslo.messaging: the RPC server class get_rpc_server() builds by default.
+
+    svcframe passes get_rpc_server() a ``server_cls`` that wraps the
+    dispatcher it is given (to measure each request, svcframe.rpc), then
+    builds that same class; oslo.messaging exports it only from its
+    ``rpc.server`` module.
+    """
+    from oslo_messaging.rpc import server
+    return server.RPCServer

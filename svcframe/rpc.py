@@ -9,6 +9,7 @@ lines of every service the request crosses.
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 import oslo_messaging as messaging
@@ -17,6 +18,8 @@ from oslo_log import log as logging
 
 from svcframe import context as svcframe_context
 from svcframe import exception
+from svcframe import metrics
+from svcframe import reach
 
 LOG = logging.getLogger(__name__)
 
@@ -86,15 +89,86 @@ class RequestContextSerializer(messaging.Serializer):
 def get_server(transport: messaging.Transport, target: messaging.Target,
                endpoints: list[object],
                access_policy: type[messaging.RPCAccessPolicyBase] =
-               messaging.DefaultRPCAccessPolicy) -> messaging.RPCServer:
+               messaging.DefaultRPCAccessPolicy) -> Any:
     return messaging.get_rpc_server(
         transport, target, endpoints, serializer=RequestContextSerializer(),
-        access_policy=access_policy, **executor_args())
+        access_policy=access_policy, server_cls=_measured_server, **executor_args())
 
 
 def get_client(transport: messaging.Transport, target: messaging.Target,
                version_cap: str | None = None,
-               timeout: float | None = None) -> messaging.RPCClient:
-    return messaging.get_rpc_client(
+               timeout: float | None = None) -> MeasuredClient:
+    return MeasuredClient(messaging.get_rpc_client(
         transport, target, version_cap=version_cap, timeout=timeout,
-        serializer=RequestContextSerializer())
+        serializer=RequestContextSerializer()), target.topic)
+
+
+def _measured_server(transport: messaging.Transport, target: messaging.Target,
+                     dispatcher: Any, executor: str | None = None) -> Any:
+    """oslo.messaging's RPC server, its dispatcher measured (svcframe.metrics)."""
+    return reach.rpc_server_class()(transport, target,
+                                    MeasuredDispatcher(target.topic, dispatcher), executor)
+
+
+class MeasuredDispatcher:
+    """An RPC dispatcher that counts and times what it dispatches, when
+    metrics are on; everything else is the wrapped dispatcher's."""
+
+    def __init__(self, topic: str, dispatcher: Any) -> None:
+        self._topic = topic
+        self._dispatcher = dispatcher
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dispatcher, name)
+
+    def dispatch(self, incoming: Any) -> Any:
+        if not metrics.current.enabled:
+            return self._dispatcher.dispatch(incoming)
+        method = str(incoming.message.get('method', ''))
+        started = time.monotonic()
+        outcome = 'error'
+        try:
+            result = self._dispatcher.dispatch(incoming)
+            outcome = 'ok'
+            return result
+        finally:
+            metrics.current.rpc_handled(self._topic, method, outcome,
+                                        time.monotonic() - started)
+
+
+class MeasuredClient:
+    """An oslo.messaging RPC client (or call context) whose calls and casts
+    are counted and timed when metrics are on."""
+
+    def __init__(self, client: Any, topic: str) -> None:
+        self._client = client
+        self._topic = topic
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def prepare(self, **kwargs: Any) -> MeasuredClient:
+        return MeasuredClient(self._client.prepare(**kwargs), self._topic)
+
+    def call(self, ctxt: Any, method: str, **kwargs: Any) -> Any:
+        return self._send('call', self._client.call, ctxt, method, kwargs)
+
+    def cast(self, ctxt: Any, method: str, **kwargs: Any) -> None:
+        return self._send('cast', self._client.cast, ctxt, method, kwargs)
+
+    def _send(self, kind: str, send: Any, ctxt: Any, method: str,
+              kwargs: dict[str, Any]) -> Any:
+        if not metrics.current.enabled:
+            return send(ctxt, method, **kwargs)
+        started = time.monotonic()
+        outcome = 'error'
+        try:
+            result = send(ctxt, method, **kwargs)
+            outcome = 'ok'
+            return result
+        except messaging.MessagingTimeout:
+            outcome = 'timeout'
+            raise
+        finally:
+            metrics.current.rpc_sent(self._topic, method, kind, outcome,
+                                     time.monotonic() - started)

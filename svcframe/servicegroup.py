@@ -22,6 +22,7 @@ from oslo_utils import timeutils
 
 from svcframe import context as svcframe_context
 from svcframe import exception
+from svcframe import metrics
 from svcframe.rpcapi import conductor as conductor_rpcapi
 from svcframe.rpcapi.conductor import ConductorAPI
 
@@ -257,7 +258,9 @@ class Heartbeat:
             self.service_id = None
             return FIRST_RETRY_DELAY
         except Exception as error:  # noqa: BLE001 - the heartbeat must not die
+            metrics.current.heartbeat(False, time.time())
             return self._failed(error)
+        metrics.current.heartbeat(True, time.time())
         self._succeeded()
         return self.interval()
 

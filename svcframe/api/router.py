@@ -33,6 +33,7 @@ from svcframe import rpc
 from svcframe.api import errors
 from svcframe.api import links
 from svcframe.api import policy
+from svcframe.api import urlmap
 from svcframe.api import versions
 from svcframe.api.controller import Controller
 from svcframe.api.instances import InstancesController
@@ -139,13 +140,15 @@ class Router:
         # and a path that is not ASCII is no static path anyway.
         handler = self._static.get((environ['PATH_INFO'], environ['REQUEST_METHOD']))
         if handler is not None:
+            _note_route(environ, environ['PATH_INFO'])
             return handler(req)
         if not environ['PATH_INFO'].isascii():
             # A UnicodeDecodeError here is the 400 of __call__: a route
             # variable must not reach a controller as latin-1 mojibake.
             environ['PATH_INFO'].encode('latin-1').decode('utf-8')
-        match = self.mapper.match(environ=req.environ)
+        match, route = self.mapper.routematch(environ=req.environ) or (None, None)
         if match is None:
+            _note_route(environ, urlmap.UNMATCHED)
             allowed = self._allowed_methods(req)
             if allowed:
                 raise webob.exc.HTTPMethodNotAllowed(
@@ -153,6 +156,7 @@ class Router:
                     % (req.method, req.path, ', '.join(allowed)),
                     headers=[('Allow', ', '.join(allowed))])
             raise webob.exc.HTTPNotFound(detail='No resource at %s.' % req.path)
+        _note_route(environ, route.routepath)
         controller = self._controllers[match.pop('controller')]
         method: Callable[..., Any] = getattr(controller, match.pop('action'))
         return method(req, **match)
@@ -164,6 +168,14 @@ class Router:
             if self.mapper.match(environ=environ) is not None:
                 allowed.append(method)
         return allowed
+
+
+def _note_route(environ: dict, template: str) -> None:
+    """The route template, after the URL map's prefix: the metrics' ``route``."""
+    if urlmap.ROUTE_KEY in environ:
+        prefix = environ[urlmap.ROUTE_KEY]
+        environ[urlmap.ROUTE_KEY] = (template if template == urlmap.UNMATCHED
+                                     else prefix.rstrip('/') + template)
 
 
 def _url_is_utf8(environ: dict) -> bool:

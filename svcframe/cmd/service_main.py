@@ -18,6 +18,7 @@ from svcframe import config
 from svcframe import exception
 from svcframe import exit_codes
 from svcframe import launch
+from svcframe import metrics
 from svcframe.service import Service, WSGIService
 
 LOG = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ def run(binary: str, build: ServiceBuilder) -> NoReturn:
         # Loading plugins may have registered their own options.
         config.check_values(conf)
         check_before_start(service)
+        metrics.enable(conf, binary, workers)
+        metrics.serve(conf)
     except exception.ConfigError as error:
         exit_on_error(binary, error, exit_codes.CONFIG_ERROR)
     except exception.SchemaMismatch as error:
@@ -76,6 +79,8 @@ def run(binary: str, build: ServiceBuilder) -> NoReturn:
     except Exception:
         LOG.exception('%s stopped on an unexpected error', binary)
         code = exit_codes.INTERNAL_ERROR
+    finally:
+        metrics.cleanup()
     sys.exit(code)
 
 

@@ -33,6 +33,7 @@ from svcframe import context as svcframe_context
 from svcframe import exception
 from svcframe import log_text
 from svcframe import manager
+from svcframe import metrics
 from svcframe import servicegroup
 from svcframe.conductor.leases import LeaseKeeper
 from svcframe.db import compute_nodes
@@ -55,6 +56,8 @@ SCHEDULING_THREADS = 32
 # How often builds on hosts that went down are looked for; a host counts as
 # down only after [DEFAULT] service_down_time anyway.
 LOST_BUILD_CHECK_SECONDS = 10
+# How often the registry's counts are refreshed for the metrics.
+METRICS_SECONDS = 10
 
 
 # The heartbeat says once that the database is down (or unmigrated); the
@@ -272,6 +275,21 @@ class ConductorManager(manager.Manager):
                                  {'state': instances.ERROR, 'fault': fault,
                                   **instances.NO_LEASE}):
                 LOG.warning('Instance %s failed: %s', row.uuid, fault)
+
+    @periodic_task.periodic_task(spacing=METRICS_SECONDS, run_immediately=True)
+    @_skipped_while_database_down
+    def count_for_metrics(self, context: Context) -> None:
+        """svcframe_services and svcframe_instances, when metrics are on."""
+        if not metrics.current.enabled:
+            return
+        services: dict[tuple[str, str], int] = {}
+        cutoff = servicegroup.up_cutoff(self.conf)
+        for service in self.database.service_get_all():
+            state = ('disabled' if service.disabled else
+                     servicegroup.state(service, self.conf, cutoff=cutoff))
+            key = (service.binary, state)
+            services[key] = services.get(key, 0) + 1
+        metrics.current.registry_counts(services, instances.count_by_state(self.database))
 
     @periodic_task.periodic_task(spacing=10, run_immediately=True)
     @_skipped_while_database_down

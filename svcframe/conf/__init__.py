@@ -17,6 +17,7 @@ from svcframe.conf import default
 from svcframe.conf import fake_driver
 from svcframe.conf import log
 from svcframe.conf import messaging
+from svcframe.conf import metrics
 from svcframe.conf import quota
 from svcframe.conf import reports
 from svcframe.conf import scheduler
@@ -25,7 +26,7 @@ from svcframe.conf import upgrade_levels
 from svcframe.conf import wsgi
 
 GROUP_MODULES = (log, default, service, messaging, database, api, wsgi, conductor,
-                 scheduler, compute, fake_driver, quota, upgrade_levels, reports)
+                 scheduler, compute, fake_driver, quota, upgrade_levels, reports, metrics)
 
 
 def register_all(conf: cfg.ConfigOpts) -> None:

@@ -266,3 +266,13 @@ def _serving(host: str, up_since: datetime.datetime) -> sa.Exists:
 
 def _live() -> sa.Select:
     return sa.select(INSTANCES).where(INSTANCES.c.deleted == 0)
+
+
+@reachable
+def count_by_state(database: Database) -> dict[str, int]:
+    """How many live instances are in each state (every state, 0 included)."""
+    query = (sa.select(INSTANCES.c.state, sa.func.count())
+             .where(INSTANCES.c.deleted == 0).group_by(INSTANCES.c.state))
+    with database.engine.connect() as connection:
+        counted = dict(connection.execute(query).all())
+    return {state: counted.get(state, 0) for state in STATES}

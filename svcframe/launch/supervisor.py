@@ -16,6 +16,7 @@ from oslo_log import log as logging
 from svcframe import exception
 from svcframe import exit_codes
 from svcframe import logs
+from svcframe import metrics
 from svcframe.launch import reports
 from svcframe.launch.protocol import Launchable
 from svcframe.launch.runner import KeepAlive, ReloadConfig, ServiceRunner, reload_or_log
@@ -144,6 +145,7 @@ class WorkerSupervisor:
         for pid, status in self._reap():
             lived = time.monotonic() - self.children.pop(pid)
             self.alive.pop(pid, None)
+            metrics.worker_exited(pid)
             LOG.warning('Worker %d exited (%s) after %.1f s', pid,
                         _describe_status(status), lived)
             exited.append((status, lived))
