@@ -252,6 +252,14 @@ class ServiceRunner:
         self.processes.append(process)
         return process
 
+    def start_command(self, argv: list[str], name: str) -> ServiceProcess:
+        """Another server the test needs (Prometheus, say), killed with the rest."""
+        log_dir = self.tmp_path / name
+        log_dir.mkdir()
+        process = ServiceProcess(argv, self.env(), log_dir)
+        self.processes.append(process)
+        return process
+
     def sync_database(self) -> None:
         """Migrate the configured database, as an operator does before the
         API or the conductor starts (they refuse one never migrated)."""

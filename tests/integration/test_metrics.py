@@ -9,7 +9,10 @@ and count it.
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import subprocess
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -18,8 +21,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from svcframe.db import migration
 from svcframe.db.api import Database
-from tests.integration.conftest import ServiceRunner, free_port, wait_until
+from tests.integration.conftest import ROOT, ServiceRunner, free_port, wait_until
 from tests.integration.test_api import SVCFRAME_PASTE, api_port, get
+from tests.real_servers import REQUIRE_SERVICES
 
 pytestmark = pytest.mark.integration
 
@@ -36,10 +40,12 @@ def value(samples: dict, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
-@pytest.mark.parametrize('database_url', ['postgresql'], indirect=True)
-def test_every_binary_serves_the_documented_series_and_they_move(
-        database_url: str, database: Database, rabbit_url: str,
-        services: ServiceRunner) -> None:
+BINARIES = ('svcframe-conductor', 'svcframe-scheduler', 'svcframe-compute', 'svcframe-api')
+
+
+def start_four(services: ServiceRunner, database: Database, rabbit_url: str,
+               database_url: str) -> tuple[dict[str, int], int]:
+    """The four binaries, each with a metrics port; those ports and the API's."""
     migration.sync(database)
     host = 'node-%s' % uuid.uuid4().hex[:8]
     services.write_config(
@@ -49,8 +55,7 @@ def test_every_binary_serves_the_documented_series_and_they_move(
         '[conductor]\nworkers = 2\n[scheduler]\nworkers = 1\n'
         % (rabbit_url, host, database_url, SVCFRAME_PASTE))
     ports = {}
-    for binary in ('svcframe-conductor', 'svcframe-scheduler', 'svcframe-compute',
-                   'svcframe-api'):
+    for binary in BINARIES:
         ports[binary] = free_port()
         extra = services.tmp_path / ('%s.conf' % binary)
         extra.write_text('[metrics]\nport = %d\n' % ports[binary])
@@ -61,6 +66,11 @@ def test_every_binary_serves_the_documented_series_and_they_move(
         status, _, body = get(api, '/v1/services?binary=svcframe-compute')
         return status == 200 and [s['state'] for s in json.loads(body)['services']] == ['up']
     wait_until(compute_up, timeout=60, what='the compute up')
+    return ports, api
+
+
+def create_instance(api: int) -> str:
+    """Create one instance and wait until it is active; its path."""
     status, _, body = get(api, '/v1/instances', 'POST', json.dumps(
         {'instance': {'name': 'm', 'vcpus': 1, 'memory_mb': 64}}).encode(),
         {'Content-Type': 'application/json'})
@@ -68,6 +78,15 @@ def test_every_binary_serves_the_documented_series_and_they_move(
     path = '/v1/instances/%s' % json.loads(body)['instance']['id']
     wait_until(lambda: json.loads(get(api, path)[2])['instance']['state'] == 'active',
                timeout=60, what='the instance active')
+    return path
+
+
+@pytest.mark.parametrize('database_url', ['postgresql'], indirect=True)
+def test_every_binary_serves_the_documented_series_and_they_move(
+        database_url: str, database: Database, rabbit_url: str,
+        services: ServiceRunner) -> None:
+    ports, api = start_four(services, database, rabbit_url, database_url)
+    path = create_instance(api)
 
     samples = {binary: scrape(port) for binary, port in ports.items()}
 
@@ -128,3 +147,68 @@ def test_a_metrics_port_in_use_stops_the_start_naming_it(services: ServiceRunner
     assert result.returncode == 3
     assert '[metrics] listen = 127.0.0.1, port = %d' % port in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+ALERTS = ROOT / 'etc' / 'svcframe' / 'prometheus' / 'svcframe-alerts.yml'
+
+
+def promtool() -> str:
+    found = shutil.which('promtool')
+    if found is None:
+        reason = "Debian's prometheus package is not installed (promtool, prometheus)"
+        if REQUIRE_SERVICES:
+            pytest.fail(reason + ' (SVCFRAME_REQUIRE_SERVICES=1)')
+        pytest.skip(reason)
+    return found
+
+
+def test_the_shipped_alert_rules_pass_promtool() -> None:
+    result = subprocess.run([promtool(), 'check', 'rules', str(ALERTS)],
+                            capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'SUCCESS: 6 rules found' in result.stdout
+
+
+def query(port: int, expression: str) -> list[dict]:
+    url = 'http://127.0.0.1:%d/api/v1/query?%s' % (port, urllib.parse.urlencode(
+        {'query': expression}))
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return json.loads(answer.read())['data']['result']
+
+
+@pytest.mark.parametrize('database_url', ['postgresql'], indirect=True)
+def test_a_prometheus_server_scrapes_the_four_binaries(
+        database_url: str, database: Database, rabbit_url: str,
+        services: ServiceRunner) -> None:
+    promtool()  # the package brings both
+    ports, api = start_four(services, database, rabbit_url, database_url)
+    port = free_port()
+    config = services.tmp_path / 'prometheus.yml'
+    config.write_text(
+        'global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n'
+        'rule_files: [%s]\n'
+        'scrape_configs:\n' % json.dumps(str(ALERTS)) + ''.join(
+            '  - job_name: %s\n    static_configs: [{targets: ["127.0.0.1:%d"]}]\n'
+            % (binary, metrics_port) for binary, metrics_port in ports.items()))
+    prometheus = services.start_command(
+        ['prometheus', '--config.file=%s' % config,
+         '--storage.tsdb.path=%s' % (services.tmp_path / 'tsdb'),
+         '--web.listen-address=127.0.0.1:%d' % port], 'prometheus')
+
+    def targets_up() -> bool:
+        try:
+            up = query(port, 'up')
+        except OSError:
+            return False
+        return sorted((r['metric']['job'], r['value'][1]) for r in up) == sorted(
+            (binary, '1') for binary in BINARIES)
+    wait_until(targets_up, timeout=60, what='Prometheus to scrape the four binaries up')
+    create_instance(api)
+
+    def counted() -> list[dict]:
+        return query(port, 'svcframe_http_requests_total{job="svcframe-api",'
+                           'route="/v1/instances",method="POST"}')
+    [series] = wait_until(counted, timeout=30, what='the create in Prometheus')
+    assert series['metric']['status'] == '202' and series['value'][1] == '1'
+    assert prometheus.running()
