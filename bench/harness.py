@@ -31,7 +31,7 @@ from oslo_config import cfg
 from svcframe import conf as svcframe_conf
 
 # Re-exported: the benchmarks take every helper from here.
-from http_servers import BIN, PASTE, BenchError, stop_process, tail  # noqa: F401
+from http_servers import BIN, PASTE, BenchError, free_port, stop_process, tail  # noqa: F401
 
 RABBIT_URL = os.environ.get('SVCFRAME_TEST_TRANSPORT_URL',
                             'rabbit://guest:guest@127.0.0.1:5672/')

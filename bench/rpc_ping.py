@@ -49,6 +49,7 @@ BARE_HOST = 'bench-bare'
 CALL_TIMEOUT = 10.0
 READY_TIMEOUT = 60.0
 GOAL = 0.95  # svcframe / bare calls/s, at every concurrency
+METRICS_GOAL = 0.97  # svcframe with [metrics] port set / without, at every concurrency
 
 
 @dataclasses.dataclass
@@ -154,24 +155,28 @@ def measure(subjects: list[Subject], concurrency: int,
 # --- subjects -------------------------------------------------------------
 
 def svcframe_subject(url: str, scratch: Path, stack: contextlib.ExitStack,
-                     pool_size: int) -> Subject:
-    """svcframe-compute started, and a ComputeAPI ping bound to it."""
-    config = harness.write_config(scratch / 'compute.conf', {'DEFAULT': {
-        'transport_url': url, 'host': COMPUTE_HOST, 'periodic_enable': False,
-        'debug': False}})
+                     pool_size: int, metrics_port: int = 0) -> Subject:
+    """svcframe-compute started, and a ComputeAPI ping bound to it; with
+    ``metrics_port``, one that measures every request it handles."""
+    key = 'svcframe-metrics' if metrics_port else 'svcframe'
+    host = '%s-%s' % (COMPUTE_HOST, key)
+    config = harness.write_config(scratch / (key + '.conf'), {
+        'DEFAULT': {'transport_url': url, 'host': host, 'periodic_enable': False,
+                    'debug': False},
+        'metrics': {'port': metrics_port}})
     process = stack.enter_context(harness.running(
-        harness.svcframe_binary('svcframe-compute', config), scratch, 'compute'))
+        harness.svcframe_binary('svcframe-compute', config), scratch, key))
     conf = harness.make_conf(DEFAULT={'transport_url': url})
     size_connection_pool(conf, pool_size)
     transport = rpc.create_transport(conf)
     stack.callback(transport.cleanup)
     api = ComputeAPI(transport, conf)
     context = svcframe_context.get_admin_context()
-    wait_for_ping(lambda timeout: api.ping(context, COMPUTE_HOST, arg='ready',
-                                           timeout=timeout),
-                  process, scratch / 'compute.out', 'svcframe-compute')
-    return Subject('svcframe', 'svcframe-compute', lambda: api.ping(
-        context, COMPUTE_HOST, arg='ping', timeout=CALL_TIMEOUT), process.pid)
+    wait_for_ping(lambda timeout: api.ping(context, host, arg='ready', timeout=timeout),
+                  process, scratch / (key + '.out'), 'svcframe-compute')
+    name = 'svcframe-compute, metrics on' if metrics_port else 'svcframe-compute'
+    return Subject(key, name, lambda: api.ping(context, host, arg='ping',
+                                               timeout=CALL_TIMEOUT), process.pid)
 
 
 def bare_subject(url: str, scratch: Path, stack: contextlib.ExitStack,
@@ -251,6 +256,13 @@ def print_goals(results: dict[int, dict[str, Cell]]) -> None:
         print('%-44s %6.2f >= %5.2f  %-6s %s' % (
             'svcframe / bare calls/s, concurrency %d' % concurrency, ratio, GOAL,
             'PASS' if ratio >= GOAL else 'MISS', rounds))
+        measured = cells['svcframe-metrics']
+        ratio = measured.rate / svcframe.rate
+        rounds = ' '.join('%.2f' % (mine / ref) for mine, ref
+                          in zip(measured.rates, svcframe.rates, strict=True))
+        print('%-44s %6.2f >= %5.2f  %-6s %s' % (
+            'metrics on / off calls/s, concurrency %d' % concurrency, ratio, METRICS_GOAL,
+            'PASS' if ratio >= METRICS_GOAL else 'MISS', rounds))
 
 
 # --- main -----------------------------------------------------------------
@@ -280,7 +292,9 @@ def run(args: argparse.Namespace) -> None:
         harness.progress(SCRIPT, 'starting the servers on %s' % url)
         pool_size = max(args.concurrency)
         subjects = [bare_subject(url, Path(scratch), stack, pool_size),
-                    svcframe_subject(url, Path(scratch), stack, pool_size)]
+                    svcframe_subject(url, Path(scratch), stack, pool_size),
+                    svcframe_subject(url, Path(scratch), stack, pool_size,
+                                     metrics_port=harness.free_port())]
         results = {c: measure(subjects, c, args) for c in args.concurrency}
     print('RPC ping on RabbitMQ (127.0.0.1, a vhost of its own), %d round(s) x %.0f s per '
           'cell, each after %.0f s warm-up, %d CPUs' % (args.rounds, args.duration, args.warmup,
