@@ -182,8 +182,11 @@ class ConductorManager(manager.Manager):
         """
         spec = {key: instance.get(key) for key in ('vcpus', 'memory_mb', 'name', 'project_id')}
         for fresh in (False, True):
-            for host in self.scheduler.select_destinations(context, spec, tried_hosts,
-                                                           fresh=fresh):
+            # A call lost on the way (a broker restart) costs a lease, not
+            # rpc_response_timeout: the build is scheduled again once it expires.
+            for host in self.scheduler.select_destinations(
+                    context, spec, tried_hosts, fresh=fresh,
+                    timeout=self.leases.lease_seconds):
                 if instances.claim(self.database, instance['uuid'], host, instance['vcpus'],
                                    instance['memory_mb'], servicegroup.up_cutoff(self.conf),
                                    holder=self.leases.holder, tried_hosts=tried_hosts,

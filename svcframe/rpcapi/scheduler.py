@@ -19,9 +19,12 @@ class SchedulerAPI(base.RPCClient):
 
     def select_destinations(self, context: Any, spec: dict[str, Any],
                             excluded_hosts: list[str] | None = None,
-                            fresh: bool = False) -> list[str]:
+                            fresh: bool = False, timeout: float | None = None) -> list[str]:
         """The hosts that fit ``spec`` ({"vcpus", "memory_mb", ...}), best
-        first. ``fresh`` asks for host states read anew rather than cached."""
-        return self.prepare(version='1.1').call(
+        first. ``fresh`` asks for host states read anew rather than cached;
+        ``timeout`` replaces the client's for this call."""
+        options = {'version': '1.1'} if timeout is None else {'version': '1.1',
+                                                               'timeout': timeout}
+        return self.client.prepare(**options).call(
             context, 'select_destinations', spec=spec,
             excluded_hosts=list(excluded_hosts or ()), fresh=fresh)

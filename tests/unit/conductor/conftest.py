@@ -23,9 +23,11 @@ class FakeScheduler:
     def __init__(self, hosts: list[str]) -> None:
         self.hosts = hosts
         self.calls: list[tuple[list[str], bool]] = []
+        self.timeouts: list[float | None] = []
 
     def select_destinations(self, ctx: Any, spec: dict, excluded_hosts: list[str],
-                            fresh: bool = False) -> list[str]:
+                            fresh: bool = False, timeout: float | None = None) -> list[str]:
+        self.timeouts.append(timeout)
         self.calls.append((list(excluded_hosts), fresh))
         return [host for host in self.hosts if host not in excluded_hosts]
 

@@ -195,3 +195,12 @@ def test_a_step_stopped_by_the_database_or_broker_is_one_line_not_a_traceback(
         conductor_manager._log_failure(future)
 
     assert [(r.levelname, r.exc_info) for r in caplog.records] == [('WARNING', None)] * 2
+
+
+def test_the_scheduler_is_given_one_lease_to_answer(
+        conductor: ConductorManager, database: Database, conf: cfg.ConfigOpts) -> None:
+    """A call lost on its way (a broker restart) costs a lease, after which
+    the build is scheduled again, not rpc_response_timeout."""
+    conductor.build_instance(CTX, new(database))
+
+    assert conductor.scheduler.timeouts == [conf.conductor.lease_seconds]
