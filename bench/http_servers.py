@@ -66,6 +66,9 @@ class Launch:
     argv: list[str]
     env: dict[str, str]
     output: Path
+    # Run first, with the same environment: svcframe-manage db sync, as the
+    # API refuses a database never migrated.
+    setup: list[str] | None = None
 
 
 @dataclasses.dataclass
@@ -102,13 +105,17 @@ def bench_pythonpath() -> dict[str, str]:
     return {'PYTHONPATH': os.pathsep.join(paths)}
 
 
+def db_sync(config: Path) -> list[str]:
+    return [str(BIN / 'svcframe-manage'), '--config-file', str(config), 'db', 'sync']
+
+
 def svcframe_launch(tag: str, config: Path, scratch: Path, env: dict[str, str]) -> Launch:
     # A log file rather than a pipe that nobody reads: a full pipe would
     # block the server. The access line per request stays: it is on by
     # default in svcframe-api.
     return Launch([str(BIN / 'svcframe-api'), '--config-file', str(config),
                    '--log-file', str(scratch / (tag + '.log'))],
-                  env, scratch / (tag + '.out'))
+                  env, scratch / (tag + '.out'), setup=db_sync(config))
 
 
 def svcframe_api(workers: int, metrics: bool = False) -> Callable[[int, Path], Launch]:
@@ -144,7 +151,8 @@ def gunicorn_sync(workers: int) -> Callable[[int, Path], Launch]:
                        '--bind', '%s:%d' % (HOST, port),
                        '--log-file', str(scratch / (tag + '.log')),
                        'svcframe.wsgi.api:application'],
-                      {'SVCFRAME_CONFIG_FILES': str(config)}, scratch / (tag + '.out'))
+                      {'SVCFRAME_CONFIG_FILES': str(config)}, scratch / (tag + '.out'),
+                      setup=db_sync(config))
     return build
 
 
@@ -222,6 +230,12 @@ def serving(subject: Subject, scratch: Path) -> Iterator[tuple[subprocess.Popen,
     launch = subject.build(port, scratch)
     # svcframe keeps local state under XDG_STATE_HOME: keep it in scratch.
     env = dict(os.environ, XDG_STATE_HOME=str(scratch), HOME=str(scratch), **launch.env)
+    if launch.setup:
+        done = subprocess.run(launch.setup, env=env, cwd=scratch, capture_output=True,
+                              text=True, stdin=subprocess.DEVNULL, timeout=START_TIMEOUT)
+        if done.returncode != 0:
+            raise BenchError('%s: %s failed:\n%s' % (subject.name, ' '.join(launch.setup),
+                                                       done.stderr[-2000:]))
     with open(launch.output, 'wb') as output:
         # A session of its own, so that workers left behind can be found by
         # the process group id, and Ctrl-C reaches only the benchmark.

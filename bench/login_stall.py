@@ -35,7 +35,7 @@ from pathlib import Path
 
 import bcrypt
 
-from http_servers import (BIN, HOST, PASTE, BenchError, Launch, Subject,
+from http_servers import (BIN, HOST, PASTE, BenchError, Launch, Subject, db_sync,
                           serving)
 
 CONFIG = """\
@@ -105,7 +105,8 @@ def run(args: argparse.Namespace, scratch: Path) -> int:
         config.write_text(CONFIG.format(port=port, workers=args.workers, users=users,
                                         paste=PASTE))
         return Launch([str(BIN / 'svcframe-api'), '--config-file', str(config),
-                       '--log-file', str(scratch / 'api.log')], {}, scratch / 'api.out')
+                       '--log-file', str(scratch / 'api.log')], {}, scratch / 'api.out',
+                      setup=db_sync(config))
 
     subject = Subject('svcframe-api', 'svcframe-api, http_basic', build)
     with serving(subject, scratch) as (_, port):

@@ -101,10 +101,20 @@ class Recorder:
             'svcframe_build_info', 'Always 1: the svcframe version this binary runs.',
             ['version', 'binary'], multiprocess_mode='max', **into)
         self.build_info.labels(version, binary).set(1)
+        self._http_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(method, route, str(status)).inc()
-        self.http_duration.labels(method, route).observe(seconds)
+        # The labelled children, found once per (method, route, status):
+        # labels() takes a lock and builds a key on every call, a cost every
+        # request would pay (bench/http_bench.py, svcframe-1-metrics).
+        key = (method, route, status)
+        children = self._http_children.get(key)
+        if children is None:
+            children = self._http_children[key] = (
+                self.http_requests.labels(method, route, str(status)),
+                self.http_duration.labels(method, route))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def rpc_sent(self, topic: str, method: str, kind: str, outcome: str,
                  seconds: float) -> None:
