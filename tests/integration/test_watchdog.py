@@ -68,7 +68,7 @@ def blocked_and_back(services: ServiceRunner, pings: Pings, block_file: Path) ->
     """Have the plugin block its hub; read pings until it is back and pinging."""
     pings.read_for(3)
     assert len(pings.times) >= 3, 'no steady pings before the block'
-    assert pings.longest_silence() < 1.0
+    assert pings.longest_silence() < 2.0  # every 0.5 s, with room for a busy machine
     block_file.touch()
     pings.read_until(lambda: services.events.of('hub_unblocked'))
     after = len(pings.times)
