@@ -248,21 +248,19 @@ def print_goals(results: dict[int, dict[str, Cell]]) -> None:
     print('%-44s %6s %9s  %-6s %s' % ('goal', 'ratio', 'target', 'result',
                                       'ratio in each round'))
     for concurrency, cells in results.items():
-        svcframe, bare = cells['svcframe'], cells['bare']
-        ratio = svcframe.rate / bare.rate
-        # The spread of the rounds shows how much of a miss is the machine's noise.
-        rounds = ' '.join('%.2f' % (mine / ref) for mine, ref
-                          in zip(svcframe.rates, bare.rates, strict=True))
-        print('%-44s %6.2f >= %5.2f  %-6s %s' % (
-            'svcframe / bare calls/s, concurrency %d' % concurrency, ratio, GOAL,
-            'PASS' if ratio >= GOAL else 'MISS', rounds))
-        measured = cells['svcframe-metrics']
-        ratio = measured.rate / svcframe.rate
-        rounds = ' '.join('%.2f' % (mine / ref) for mine, ref
-                          in zip(measured.rates, svcframe.rates, strict=True))
-        print('%-44s %6.2f >= %5.2f  %-6s %s' % (
-            'metrics on / off calls/s, concurrency %d' % concurrency, ratio, METRICS_GOAL,
-            'PASS' if ratio >= METRICS_GOAL else 'MISS', rounds))
+        print_goal('svcframe / bare calls/s, concurrency %d' % concurrency,
+                   cells['svcframe'], cells['bare'], GOAL)
+        print_goal('metrics on / off calls/s, concurrency %d' % concurrency,
+                   cells['svcframe-metrics'], cells['svcframe'], METRICS_GOAL)
+
+
+def print_goal(label: str, mine: Cell, reference: Cell, target: float) -> None:
+    ratio = mine.rate / reference.rate
+    # The spread of the rounds shows how much of a miss is the machine's noise.
+    rounds = ' '.join('%.2f' % (one / other) for one, other
+                      in zip(mine.rates, reference.rates, strict=True))
+    print('%-44s %6.2f >= %5.2f  %-6s %s' % (label, ratio, target,
+                                             'PASS' if ratio >= target else 'MISS', rounds))
 
 
 # --- main -----------------------------------------------------------------

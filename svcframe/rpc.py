@@ -90,17 +90,21 @@ def get_server(transport: messaging.Transport, target: messaging.Target,
                endpoints: list[object],
                access_policy: type[messaging.RPCAccessPolicyBase] =
                messaging.DefaultRPCAccessPolicy) -> Any:
+    # Measured only when metrics are on (svcframe.metrics.enable() runs
+    # before any service starts): otherwise nothing is added per request.
+    measured = {'server_cls': _measured_server} if metrics.current.enabled else {}
     return messaging.get_rpc_server(
         transport, target, endpoints, serializer=RequestContextSerializer(),
-        access_policy=access_policy, server_cls=_measured_server, **executor_args())
+        access_policy=access_policy, **measured, **executor_args())
 
 
 def get_client(transport: messaging.Transport, target: messaging.Target,
                version_cap: str | None = None,
-               timeout: float | None = None) -> MeasuredClient:
-    return MeasuredClient(messaging.get_rpc_client(
+               timeout: float | None = None) -> Any:
+    client = messaging.get_rpc_client(
         transport, target, version_cap=version_cap, timeout=timeout,
-        serializer=RequestContextSerializer()), target.topic)
+        serializer=RequestContextSerializer())
+    return MeasuredClient(client, target.topic) if metrics.current.enabled else client
 
 
 def _measured_server(transport: messaging.Transport, target: messaging.Target,
@@ -111,8 +115,8 @@ def _measured_server(transport: messaging.Transport, target: messaging.Target,
 
 
 class MeasuredDispatcher:
-    """An RPC dispatcher that counts and times what it dispatches, when
-    metrics are on; everything else is the wrapped dispatcher's."""
+    """An RPC dispatcher that counts and times what it dispatches;
+    everything else is the wrapped dispatcher's."""
 
     def __init__(self, topic: str, dispatcher: Any) -> None:
         self._topic = topic
@@ -122,8 +126,6 @@ class MeasuredDispatcher:
         return getattr(self._dispatcher, name)
 
     def dispatch(self, incoming: Any) -> Any:
-        if not metrics.current.enabled:
-            return self._dispatcher.dispatch(incoming)
         method = str(incoming.message.get('method', ''))
         started = time.monotonic()
         outcome = 'error'
@@ -138,7 +140,7 @@ class MeasuredDispatcher:
 
 class MeasuredClient:
     """An oslo.messaging RPC client (or call context) whose calls and casts
-    are counted and timed when metrics are on."""
+    are counted and timed."""
 
     def __init__(self, client: Any, topic: str) -> None:
         self._client = client
@@ -158,8 +160,6 @@ class MeasuredClient:
 
     def _send(self, kind: str, send: Any, ctxt: Any, method: str,
               kwargs: dict[str, Any]) -> Any:
-        if not metrics.current.enabled:
-            return send(ctxt, method, **kwargs)
         started = time.monotonic()
         outcome = 'error'
         try:

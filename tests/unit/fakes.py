@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from svcframe import exception
+
 
 class InMemoryRegistry:
     """A service registry in a dict, counting heartbeats."""
@@ -19,4 +21,7 @@ class InMemoryRegistry:
         return service_id
 
     def report(self, service_id: int) -> None:
+        """ServiceNotFound once the record is gone, as the real registries say."""
+        if service_id not in self.services:
+            raise exception.ServiceNotFound(service_id)
         self.services[service_id]['reports'] += 1
