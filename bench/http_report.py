@@ -153,7 +153,7 @@ def print_goals(measurements: list[Measurement]) -> None:
     print('%-44s %6s %9s  %s' % ('goal (ratio of the medians)', 'ratio', 'target', 'result'))
     for goal in GOALS:
         value = ratio(figures, goal.numerator, goal.denominator, goal.figure)
-        target = '%2s %6.1f' % (goal.comparison, goal.target) if goal.comparison else ''
+        target = '%2s %6g' % (goal.comparison, goal.target) if goal.comparison else ''
         print(('%-44s %s %9s  %s' % (goal_label(goal), format_ratio(value), target,
                                      goal_verdict(goal, value))).rstrip())
 

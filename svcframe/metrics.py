@@ -24,12 +24,12 @@ from oslo_log import log as logging
 
 from svcframe import config
 from svcframe import exception
+from svcframe import http_metrics
 
 LOG = logging.getLogger(__name__)
 
 MULTIPROCESS_ENV = 'PROMETHEUS_MULTIPROC_DIR'
-# Seconds: from a fast static route to a slow RPC call.
-BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+BUCKETS = http_metrics.BUCKETS
 
 
 class Off:
@@ -55,15 +55,11 @@ class Recorder:
         import prometheus_client as prom
         self.binary = binary
         into = {'registry': registry} if registry is not None else {}
-        self.http_requests = prom.Counter(
-            'svcframe_http_requests', 'HTTP requests answered.',
-            ['method', 'route', 'status'], **into)
-        self.http_duration = prom.Histogram(
-            'svcframe_http_request_duration_seconds', 'Time to answer an HTTP request.',
-            ['method', 'route'], buckets=BUCKETS, **into)
-        self.http_in_flight = prom.Gauge(
-            'svcframe_http_requests_in_flight', 'HTTP requests being answered.',
-            multiprocess_mode='livesum', **into)
+        # Measured on every request: see svcframe.http_metrics for why not
+        # with prometheus-client's own metric objects.
+        self.http = http_metrics.new_stats()
+        if not os.environ.get(MULTIPROCESS_ENV):
+            (registry or prom.REGISTRY).register(http_metrics.Collector(self.http))
         self.rpc_client_requests = prom.Counter(
             'svcframe_rpc_client_requests', 'RPC calls and casts sent.',
             ['topic', 'method', 'kind', 'outcome'], **into)
@@ -101,20 +97,6 @@ class Recorder:
             'svcframe_build_info', 'Always 1: the svcframe version this binary runs.',
             ['version', 'binary'], multiprocess_mode='max', **into)
         self.build_info.labels(version, binary).set(1)
-        self._http_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
-
-    def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        # The labelled children, found once per (method, route, status):
-        # labels() takes a lock and builds a key on every call, a cost every
-        # request would pay (bench/http_bench.py, svcframe-1-metrics).
-        key = (method, route, status)
-        children = self._http_children.get(key)
-        if children is None:
-            children = self._http_children[key] = (
-                self.http_requests.labels(method, route, str(status)),
-                self.http_duration.labels(method, route))
-        children[0].inc()
-        children[1].observe(seconds)
 
     def rpc_sent(self, topic: str, method: str, kind: str, outcome: str,
                  seconds: float) -> None:
@@ -177,6 +159,7 @@ def serve(conf: cfg.ConfigOpts) -> None:
         from prometheus_client import multiprocess
         registry = prom.CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
+        registry.register(http_metrics.SnapshotCollector(os.environ[MULTIPROCESS_ENV]))
         prom.ProcessCollector(registry=registry)  # the supervisor's own process
     try:
         prom.start_http_server(conf.metrics.port, conf.metrics.listen, registry=registry)
@@ -187,11 +170,31 @@ def serve(conf: cfg.ConfigOpts) -> None:
     LOG.info('Metrics on http://%s:%d/metrics', conf.metrics.listen, conf.metrics.port)
 
 
+_snapshots: http_metrics.SnapshotWriter | None = None
+
+
+def worker_started() -> None:
+    """In a worker just forked: its HTTP series go to a file of its own (multiprocess mode)."""
+    global _snapshots
+    directory = os.environ.get(MULTIPROCESS_ENV)
+    if current.enabled and directory:
+        _snapshots = http_metrics.SnapshotWriter(current.http, directory)
+        _snapshots.start()
+
+
+def worker_stopping() -> None:
+    """The worker's last HTTP snapshot, as it exits."""
+    if _snapshots is not None:
+        _snapshots.stop()
+
+
 def worker_exited(pid: int) -> None:
     """Drop a dead worker's live gauges (multiprocess mode)."""
-    if current.enabled and os.environ.get(MULTIPROCESS_ENV):
+    directory = os.environ.get(MULTIPROCESS_ENV)
+    if current.enabled and directory:
         from prometheus_client import multiprocess
         multiprocess.mark_process_dead(pid)
+        http_metrics.worker_exited(directory, pid)
         current.worker_restarted()
 
 

@@ -9,17 +9,15 @@ refused when the paste file is loaded, rather than silently never matching.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from svcframe import metrics
+from svcframe import http_metrics
 from svcframe.api import errors
 
-# Where the route template of a request is put for the metrics: the prefix
-# here, then the router's template (svcframe.api.router).
-ROUTE_KEY = 'svcframe.route'
-UNMATCHED = '(unmatched)'
+# The route template of a request, for the metrics (counted by the server,
+# svcframe.wsgi.protocol): the prefix here, then the router's template.
+ROUTE_KEY = http_metrics.ROUTE_KEY
+UNMATCHED = http_metrics.UNMATCHED
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -33,11 +31,6 @@ class URLMap:
                            key=lambda item: len(item[0]), reverse=True)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if metrics.current.enabled:
-            return self._measured(environ, start_response)
-        return self._route(environ, start_response)
-
-    def _route(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get('PATH_INFO', '')
         for prefix, app in self.apps:
             if path == prefix or path.startswith(prefix + '/') or not prefix:
@@ -48,27 +41,6 @@ class URLMap:
                 return app(environ, start_response)
         return errors.error_response(404, 'No resource at %s.' % path)(
             environ, start_response)
-
-    def _measured(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        """_route(), counted and timed by route template (never the raw path:
-        one series per route, whatever the ids in the paths)."""
-        statuses: list[str] = []
-
-        def noting_status(status: str, headers: list, exc_info: object = None) -> Any:
-            statuses.append(status)
-            return start_response(status, headers, exc_info)
-
-        recorder = metrics.current
-        recorder.http_in_flight.inc()
-        started = time.monotonic()
-        try:
-            return self._route(environ, noting_status)
-        finally:
-            recorder.http_in_flight.dec()
-            status = int(statuses[-1].split(' ', 1)[0]) if statuses else 500
-            recorder.http_request(environ.get('REQUEST_METHOD', ''),
-                                  environ.get(ROUTE_KEY, UNMATCHED), status,
-                                  time.monotonic() - started)
 
 
 def urlmap_factory(loader: object, global_conf: dict, **local_conf: str) -> URLMap:

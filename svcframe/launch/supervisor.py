@@ -180,6 +180,7 @@ class WorkerSupervisor:
             os.close(self._alive_fd)
             _use_fresh_event_hub()
             random.seed()
+            metrics.worker_started()
             runner = ServiceRunner(self.service, self.conf, self.reload_config,
                                    self._parent_fd, keepalive=self._keepalive())
             return runner.run(
@@ -190,6 +191,7 @@ class WorkerSupervisor:
             LOG.exception('Worker of %s failed', self.service.binary)
             return exit_codes.INTERNAL_ERROR
         finally:
+            metrics.worker_stopping()
             sys.stdout.flush()
             sys.stderr.flush()
 

@@ -19,6 +19,7 @@ from urllib.parse import unquote_to_bytes
 import eventlet
 from oslo_log import log as logging
 
+from svcframe import http_metrics
 from svcframe import request_ids
 from svcframe.wsgi import access_log as wsgi_access_log
 from svcframe.wsgi import body as wsgi_body
@@ -46,6 +47,7 @@ class Policy:
     body_timeout: float | None  # reading a body or sending a response; None: forever
     keep_alive: bool = True
     access_log: wsgi_access_log.AccessLog | None = None
+    http_stats: http_metrics.HTTPStats | None = None  # when metrics are on
 
 
 class Connection:
@@ -165,7 +167,8 @@ class Connection:
             return False
         keep_alive = response.keep_alive and (message.complete or self._discard(message))
         self._log(message.method, message.target, message.version, int(response.status[:3]),
-                  response.length, time.monotonic() - started, response.request_id)
+                  response.length, time.monotonic() - started, response.request_id,
+                  _route(environ))
         return keep_alive
 
     def _keeps_alive(self) -> bool:
@@ -179,7 +182,7 @@ class Connection:
         try:
             result = self.app(environ, response.start_response)
             if body.failure is not None and not response.headers_sent:
-                return self._refuse_body(message, body.failure)
+                return self._refuse_body(message, body.failure, _route(environ))
             if type(result) is list and not response.headers_sent:
                 response.send_whole(result[0] if len(result) == 1 else b''.join(result))
             else:
@@ -191,8 +194,8 @@ class Connection:
             return False
         except Exception:
             if body.failure is not None and not response.headers_sent:
-                return self._refuse_body(message, body.failure)
-            self._fail(message, response)
+                return self._refuse_body(message, body.failure, _route(environ))
+            self._fail(message, response, _route(environ))
             return False
         finally:
             close = getattr(result, 'close', None)
@@ -203,20 +206,23 @@ class Connection:
                     LOG.exception('%s %s: the response close() failed', message.method,
                                   escape(message.target))
 
-    def _refuse_body(self, message: wsgi_parser.Message, failure: wsgi_body.BodyError) -> bool:
+    def _refuse_body(self, message: wsgi_parser.Message, failure: wsgi_body.BodyError,
+                     route: str) -> bool:
         """The body was malformed or too slow: that is the answer, whatever the app made of it."""
         if failure.status is not None:  # None: the client is gone
-            self._refuse(message, wsgi_parser.ProtocolError(failure.status, str(failure)))
+            self._refuse(message, wsgi_parser.ProtocolError(failure.status, str(failure)),
+                         route)
         return False
 
-    def _fail(self, message: wsgi_parser.Message, response: wsgi_response.Response) -> None:
+    def _fail(self, message: wsgi_parser.Message, response: wsgi_response.Response,
+              route: str) -> None:
         """The app raised: a JSON 500 if nothing was sent yet, else an abrupt close."""
         LOG.exception('%s %s: the application raised', message.method,
                       escape(message.target))
         if not response.headers_sent:
             self._refuse(message, wsgi_parser.ProtocolError(
                 http.HTTPStatus.INTERNAL_SERVER_ERROR,
-                'The server could not answer this request.'))
+                'The server could not answer this request.'), route)
 
     def _discard(self, message: wsgi_parser.Message) -> bool:
         """Read and drop what the app left of the body; False if the connection must end."""
@@ -235,7 +241,8 @@ class Connection:
             return False
         return message.complete
 
-    def _refuse(self, message: wsgi_parser.Message, error: wsgi_parser.ProtocolError) -> None:
+    def _refuse(self, message: wsgi_parser.Message, error: wsgi_parser.ProtocolError,
+                route: str = http_metrics.UNMATCHED) -> None:
         """Answer with the JSON error for ``error``; the connection ends after it."""
         identifier = request_ids.generate()
         version = message.version if message.head_complete else 'HTTP/1.1'
@@ -245,7 +252,7 @@ class Connection:
             pass
         LOG.debug('refused %s: %s', escape(message.target), error)
         self._log(message.method or '-', message.target, version, error.status, 0, 0.0,
-                  identifier)
+                  identifier, route)
 
     # --- the environ and the access line ---
 
@@ -281,12 +288,21 @@ class Connection:
         return environ
 
     def _log(self, method: str, target: bytes, version: str, status: int, length: int,
-             seconds: float, identifier: str | None) -> None:
+             seconds: float, identifier: str | None, route: str) -> None:
+        """The access line, and the same request in the HTTP metrics."""
         access_log = self.policy.access_log
         if access_log is not None:
             access_log.write(self.base_environ['REMOTE_ADDR'], method,
                              target.decode('latin-1'), version, status, length, seconds,
                              identifier)
+        http_stats = self.policy.http_stats
+        if http_stats is not None:
+            http_stats.request_finished(method, route, status, seconds)
+
+
+def _route(environ: dict) -> str:
+    """The route template the app noted, for the metrics."""
+    return environ.get(http_metrics.ROUTE_KEY, http_metrics.UNMATCHED)
 
 
 def error_response(version: str, status: int, message: str, identifier: str) -> bytes:

@@ -22,6 +22,7 @@ from eventlet import greenio
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from svcframe import metrics
 from svcframe.wsgi import access_log as wsgi_access_log
 from svcframe.wsgi import parser as wsgi_parser
 from svcframe.wsgi import protocol
@@ -150,9 +151,16 @@ class WSGIServer:
             self.listen()
         self._policy = protocol.Policy(self.settings.limits, 0, 0, None)
         self.settings.apply(self._policy)
+        if metrics.current.enabled:
+            self._policy.http_stats = metrics.current.http
+            metrics.current.http.count_in_flight = self._count_in_flight
         self._writer = sockets.TurnWriter()
         self._pool = eventlet.GreenPool(self.settings.pool_size)
         self._accept_thread = eventlet.spawn(self._accept_loop)
+
+    def _count_in_flight(self) -> int:
+        """Requests being read or answered: connections not waiting for the next one."""
+        return sum(not connection.idle for connection in list(self._connections.values()))
 
     def reset(self, settings: ServerSettings) -> None:
         """Apply the mutable settings of a reloaded configuration."""

@@ -1,8 +1,8 @@
 """Every binary's /metrics while the reference workload runs (issue 14).
 
 The four binaries on RabbitMQ and PostgreSQL, each with a [metrics] port of
-its own, the conductor with two workers (one endpoint for both, from its
-supervisor). One instance is created; the documented series must exist
+its own, the conductor and the API with two workers each (one endpoint for
+both, from the supervisor). One instance is created; the documented series must exist
 and count it.
 """
 
@@ -51,7 +51,7 @@ def start_four(services: ServiceRunner, database: Database, rabbit_url: str,
     services.write_config(
         '[DEFAULT]\ntransport_url = %s\nhost = %s\nreport_interval = 1\n'
         '[database]\nconnection = %s\n'
-        '[api]\nport = 0\nworkers = 1\n[wsgi]\napi_paste_config = %s\n'
+        '[api]\nport = 0\nworkers = 2\n[wsgi]\napi_paste_config = %s\n'
         '[conductor]\nworkers = 2\n[scheduler]\nworkers = 1\n'
         % (rabbit_url, host, database_url, SVCFRAME_PASTE))
     ports = {}
@@ -87,6 +87,10 @@ def test_every_binary_serves_the_documented_series_and_they_move(
         services: ServiceRunner) -> None:
     ports, api = start_four(services, database, rabbit_url, database_url)
     path = create_instance(api)
+    # An API worker writes its HTTP series for the supervisor every second.
+    wait_until(lambda: value(scrape(ports['svcframe-api']), 'svcframe_http_requests_total',
+                             method='POST', route='/v1/instances', status='202') == 1,
+               timeout=10, what='the API supervisor to count the POST')
 
     samples = {binary: scrape(port) for binary, port in ports.items()}
 

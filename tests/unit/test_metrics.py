@@ -5,7 +5,6 @@ from __future__ import annotations
 import oslo_messaging as messaging
 import prometheus_client as prom
 import pytest
-import webob
 from oslo_config import cfg
 from oslo_service import periodic_task
 
@@ -13,8 +12,6 @@ from svcframe import context
 from svcframe import manager
 from svcframe import metrics
 from svcframe import rpc
-from svcframe.api import urlmap
-from svcframe.api.router import Router
 
 
 @pytest.fixture
@@ -31,37 +28,11 @@ def sample(registry: prom.CollectorRegistry, name: str, **labels: str) -> float 
 
 def test_off_does_nothing_and_enable_needs_a_port(conf: cfg.ConfigOpts) -> None:
     assert metrics.current.enabled is False
-    assert metrics.current.http_request('GET', '/', 200, 0.1) is None
+    assert metrics.current.rpc_handled('conductor', 'ping', 'ok', 0.1) is None
 
     metrics.enable(conf, 'svcframe-test', workers=1)  # [metrics] port = 0
 
     assert metrics.current.enabled is False
-
-
-class Things(Router):
-    def add_routes(self) -> None:
-        controller = type('C', (), {'show': lambda self, req, thing_id: {'id': thing_id},
-                                    'index': lambda self, req: {'things': []}})()
-        self.connect('/things', controller, 'index', ('GET',))
-        self.connect('/things/{thing_id}', controller, 'show', ('GET',))
-
-
-def test_http_requests_are_counted_by_route_template_never_by_raw_path(
-        recorder, conf: cfg.ConfigOpts) -> None:
-    _, registry = recorder
-    app = urlmap.URLMap({'/v1': Things(conf, None)})
-
-    for path in ('/v1/things', '/v1/things/a1', '/v1/things/b2', '/v1/nothing', '/elsewhere'):
-        webob.Request.blank(path).get_response(app)
-
-    total = 'svcframe_http_requests_total'
-    assert sample(registry, total, method='GET', route='/v1/things', status='200') == 1
-    assert sample(registry, total, method='GET', route='/v1/things/{thing_id}',
-                  status='200') == 2
-    assert sample(registry, total, method='GET', route='(unmatched)', status='404') == 2
-    assert sample(registry, 'svcframe_http_request_duration_seconds_count',
-                  method='GET', route='/v1/things/{thing_id}') == 2
-    assert sample(registry, 'svcframe_http_requests_in_flight') == 0
 
 
 class Sender:
