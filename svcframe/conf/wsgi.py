@@ -12,6 +12,9 @@ GROUP_TITLE = 'WSGI server options'
 DEFAULT_LOG_FORMAT = ('%(client_ip)s "%(request_line)s" status: %(status_code)s'
                       ' len: %(body_length)s time: %(wall_seconds).7f'
                       ' request_id: %(request_id)s')
+# Threads answering requests under SVCFRAME_BACKEND=threading (measured in
+# bench/http_bench.py: see the commit that set it).
+THREADS_DEFAULT = 16
 # The keys wsgi_log_format may use.
 LOG_FORMAT_KEYS = ('client_ip', 'date_time', 'method', 'path', 'request_line',
                    'status_code', 'body_length', 'wall_seconds', 'request_id')
@@ -30,10 +33,21 @@ OPTS = [
         'default_pool_size',
         default=1000,
         min=1,
-        help='Green threads per worker process: the most connections, idle '
-             'keep-alive ones included, that one worker holds open at once. '
-             'When they are all taken, the worker accepts no more until one '
-             'closes.'),
+        help='The most connections, idle keep-alive ones included, that one '
+             'worker process holds open at once (under eventlet, one green '
+             'thread each). When they are all taken, the worker accepts no '
+             'more until one closes.'),
+    cfg.IntOpt(
+        'threads',
+        default=THREADS_DEFAULT,
+        min=1,
+        help='Under SVCFRAME_BACKEND=threading only: native threads per worker '
+             'process that answer requests. Idle keep-alive connections wait '
+             'in one poller thread and hold none, so this bounds the requests '
+             'answered at once, not the connections (default_pool_size does '
+             'that). Raise it when the API waits on slow back ends; each '
+             'thread costs memory and, past the CPUs, contention for the GIL. '
+             'Ignored under eventlet.'),
     cfg.IntOpt(
         'backlog',
         default=4096,

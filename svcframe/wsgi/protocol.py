@@ -3,7 +3,10 @@
 ``Connection.serve()`` reads requests through the parser (parser.py), runs
 the WSGI app for each with a streaming wsgi.input (body.py) and frames its
 response (response.py), until the client closes, a timeout ends it, a
-response ends it, or the server drains. Everything the server refuses is
+response ends it, or the server drains. On an I/O that parks idle
+connections in a poller (thread_server.py), it also returns when the
+connection would wait idle for its next request, and resumes from there
+when called again: the parser and the count served stay with the Connection. Everything the server refuses is
 answered with the API's JSON error and an ``x-openstack-request-id``.
 """
 
@@ -16,16 +19,16 @@ import time
 from collections.abc import Callable, Iterable
 from urllib.parse import unquote_to_bytes
 
-import eventlet
 from oslo_log import log as logging
 
 from svcframe import http_metrics
 from svcframe import request_ids
 from svcframe.wsgi import access_log as wsgi_access_log
 from svcframe.wsgi import body as wsgi_body
+from svcframe.wsgi import connection_io
 from svcframe.wsgi import parser as wsgi_parser
 from svcframe.wsgi import response as wsgi_response
-from svcframe.wsgi import sockets
+from svcframe.wsgi.connection_io import PeerGone
 
 LOG = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ class Policy:
 class Connection:
     """Serves the requests of one client connection."""
 
-    def __init__(self, io: sockets.GreenSocketIO, app: Callable,
+    def __init__(self, io: connection_io.ConnectionIO, app: Callable,
                  environ: dict, policy: Policy) -> None:
         self.io = io
         self.app = app
@@ -64,14 +67,22 @@ class Connection:
         self.idle_since = time.monotonic()
         self.served = 0
 
-    def serve(self) -> None:
+    def serve(self) -> bool:
+        """Serve requests: False once the connection ended, True when it went idle.
+
+        Only an I/O that raises WentIdle returns True; call serve() again
+        once the client has sent more.
+        """
         try:
             while self._serve_next():
                 self.served += 1
                 if not self.io.waited and self.served % REQUESTS_BEFORE_YIELD == 0:
-                    eventlet.sleep(0)  # pipelined requests: let the others run
-        except sockets.PeerGone:
+                    self.io.pause()  # pipelined requests: let the others run
+        except PeerGone:
             pass
+        except connection_io.WentIdle:
+            return True
+        return False
 
     def _serve_next(self) -> bool:
         """Serve one request; False when the connection must end."""
@@ -98,9 +109,12 @@ class Connection:
         # kept-alive one the idle time. The head's time runs from its first byte.
         timeout = policy.keep_alive_timeout if self.served else policy.header_timeout
         deadline = None
+        # A poller may take an idle connection back (WentIdle), not one
+        # with part of a head: that one's clock runs.
+        receive = self.io.receive if messages else self.io.await_request
         try:
             while not messages or not (messages[0].head_complete or messages[0].error):
-                data = self.io.receive(timeout)
+                data = receive(timeout)
                 if not data:
                     if deadline is not None:  # a client that half-closed may still read
                         self._refuse(self._current(), wsgi_parser.ProtocolError(
@@ -110,6 +124,7 @@ class Connection:
                 if deadline is None:
                     self.idle = False
                     deadline = time.monotonic() + policy.header_timeout
+                    receive = self.io.receive
                 self.parser.feed(data)
                 timeout = deadline - time.monotonic()
                 if timeout <= 0 and not (messages and (messages[0].head_complete
@@ -121,8 +136,6 @@ class Connection:
                     http.HTTPStatus.REQUEST_TIMEOUT,
                     'the request head took longer than %g s' % policy.header_timeout))
             return None
-        finally:
-            self.idle = False
         return messages[0]
 
     def _current(self) -> wsgi_parser.Message:
@@ -147,7 +160,7 @@ class Connection:
         try:
             self.io.send(data, self.policy.body_timeout)
         except TimeoutError:
-            raise sockets.PeerGone('the client stopped reading its response') from None
+            raise PeerGone('the client stopped reading its response') from None
 
     # --- answering ---
 
@@ -190,7 +203,7 @@ class Connection:
                     response.write(chunk)
                 response.finish()
             return True
-        except sockets.PeerGone:
+        except PeerGone:
             return False
         except Exception:
             if body.failure is not None and not response.headers_sent:
@@ -248,7 +261,7 @@ class Connection:
         version = message.version if message.head_complete else 'HTTP/1.1'
         try:
             self._send(error_response(version, error.status, str(error), identifier))
-        except sockets.PeerGone:
+        except PeerGone:
             pass
         LOG.debug('refused %s: %s', escape(message.target), error)
         self._log(message.method or '-', message.target, version, error.status, 0, 0.0,

@@ -1,32 +1,36 @@
 """svcframe's HTTP server: bound once, served by each worker, drained on stop.
 
 The accept loop is svcframe's own, and so is the HTTP/1.1 protocol each
-connection runs in a green thread of the pool (protocol.py, on llhttp). On
-stop the server drains rather than drops: it stops accepting, answers every
-further request with ``Connection: close``, and closes a keep-alive
-connection only once it has been idle for ``DRAIN_IDLE_SECONDS``.
+connection runs (protocol.py, on llhttp). How connections wait depends on the
+process's backend (svcframe.backend), read when the server starts: green
+threads in the eventlet hub (green_server.py), or a poller thread and a
+bounded pool of native threads (thread_server.py); a process on native
+threads never imports eventlet. Either way, on stop the server drains rather
+than drops: it stops accepting, answers every further request with
+``Connection: close``, and closes a keep-alive connection only once it has
+been idle for ``DRAIN_IDLE_SECONDS``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import errno
 import socket
 import sys
-import time
+import threading
 from collections.abc import Callable, Iterator
+from typing import Protocol
 
-import eventlet
-from eventlet import event
-from eventlet import greenio
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from svcframe import backend
 from svcframe import metrics
+from svcframe.conf import wsgi as wsgi_conf
 from svcframe.wsgi import access_log as wsgi_access_log
+from svcframe.wsgi import access_sinks
+from svcframe.wsgi import connection_io
 from svcframe.wsgi import parser as wsgi_parser
 from svcframe.wsgi import protocol
-from svcframe.wsgi import sockets
 
 LOG = logging.getLogger(__name__)
 
@@ -72,6 +76,7 @@ class ServerSettings:
     tcp_keepidle: int
     limits: wsgi_parser.Limits
     access_log: wsgi_access_log.AccessLog | None
+    threads: int = wsgi_conf.THREADS_DEFAULT  # native threads answering requests
 
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts, binary: str = 'svcframe-api') -> ServerSettings:
@@ -88,7 +93,8 @@ class ServerSettings:
                                              header_size=wsgi.max_header_size,
                                              header_count=wsgi.max_header_count),
                    access_log=wsgi_access_log.AccessLog.from_conf(
-                       conf, binary, defer=sockets.at_next_hub_turn))
+                       conf, binary, defer=_access_log_defer()),
+                   threads=wsgi.threads)
 
     def apply(self, policy: protocol.Policy) -> None:
         """Make the connections follow these settings."""
@@ -98,6 +104,31 @@ class ServerSettings:
         policy.body_timeout = self.client_socket_timeout or None
         policy.keep_alive = self.keep_alive
         policy.access_log = self.access_log
+
+
+def _access_log_defer() -> access_sinks.Defer | None:
+    """Green threads batch the access lines of a hub turn; native threads write each."""
+    if backend.current() == backend.EVENTLET:
+        from svcframe.wsgi import sockets
+        return sockets.at_next_hub_turn
+    return None
+
+
+class Serving(Protocol):
+    """How a server's connections are accepted and wait: green or native threads."""
+
+    def start(self) -> None: ...
+
+    def in_flight(self) -> int:
+        """Requests being read or answered (safe to call from any thread)."""
+
+    def stop_accepting(self) -> None:
+        """Close the listening socket, after taking what the kernel queued."""
+
+    def sleep(self, seconds: float) -> None: ...
+
+    def finish(self) -> None:
+        """Close connections idle for DRAIN_IDLE_SECONDS; return once none is left."""
 
 
 class WSGIServer:
@@ -114,27 +145,30 @@ class WSGIServer:
         self.spread_connections = spread_connections
         self._socket: socket.socket | None = None
         self._policy: protocol.Policy | None = None
-        self._writer: sockets.TurnWriter | None = None
-        self._pool: eventlet.GreenPool | None = None
-        self._accept_thread: eventlet.greenthread.GreenThread | None = None
-        self._connections: dict[int, protocol.Connection] = {}
+        self._serving: Serving | None = None
         self._stopping = False
-        self._stopped = event.Event()
+        self._stopped = threading.Event()
 
     def listen(self) -> tuple[str, int]:
         """Bind and listen; call once, before worker processes fork."""
         family = socket.AF_INET6 if ':' in self.host else socket.AF_INET
         info = socket.getaddrinfo(self.host, self.port, family,
                                   socket.SOCK_STREAM)[0]
-        # No SO_REUSEPORT (eventlet's default for a fixed port): a second
-        # server on the same port must fail, not quietly share it.
-        sock = eventlet.listen(info[4], info[0], backlog=self.settings.backlog,
-                               reuse_port=False)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        # Accepted connections inherit these on Linux.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE,
-                        self.settings.tcp_keepidle)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = socket.socket(info[0], socket.SOCK_STREAM)
+        try:
+            # SO_REUSEADDR but no SO_REUSEPORT: a second server on the same
+            # port must fail, not quietly share it.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(info[4])
+            sock.listen(self.settings.backlog)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            # Accepted connections inherit these on Linux.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE,
+                            self.settings.tcp_keepidle)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            sock.close()
+            raise
         self._socket = sock
         self.host, self.port = sock.getsockname()[:2]
         LOG.info('%s listening on %s', self.name, self.url)
@@ -146,21 +180,28 @@ class WSGIServer:
         return 'http://%s:%d' % (host, self.port)
 
     def start(self) -> None:
-        """Serve on the listening socket from this process."""
+        """Serve on the listening socket from this process, on its backend's threads."""
         if self._socket is None:
             self.listen()
         self._policy = protocol.Policy(self.settings.limits, 0, 0, None)
         self.settings.apply(self._policy)
+        self._serving = self._make_serving(backend.current())
         if metrics.current.enabled:
             self._policy.http_stats = metrics.current.http
-            metrics.current.http.count_in_flight = self._count_in_flight
-        self._writer = sockets.TurnWriter()
-        self._pool = eventlet.GreenPool(self.settings.pool_size)
-        self._accept_thread = eventlet.spawn(self._accept_loop)
+            metrics.current.http.count_in_flight = self._serving.in_flight
+        self._serving.start()
 
-    def _count_in_flight(self) -> int:
-        """Requests being read or answered: connections not waiting for the next one."""
-        return sum(not connection.idle for connection in list(self._connections.values()))
+    @property
+    def policy(self) -> protocol.Policy | None:
+        """What every connection follows; None before start()."""
+        return self._policy
+
+    def _make_serving(self, name: str) -> Serving:
+        if name == backend.EVENTLET:
+            from svcframe.wsgi import green_server
+            return green_server.GreenServing(self, self._socket)
+        from svcframe.wsgi import thread_server
+        return thread_server.ThreadServing(self, self._socket)
 
     def reset(self, settings: ServerSettings) -> None:
         """Apply the mutable settings of a reloaded configuration."""
@@ -168,27 +209,12 @@ class WSGIServer:
         if self._policy is not None and not self._stopping:
             settings.apply(self._policy)
 
-    def _accept_loop(self) -> None:
-        assert self._socket is not None
-        while True:
-            if self.spread_connections and self._connections:
-                eventlet.sleep(SPREAD_SECONDS_PER_CONNECTION
-                               * len(self._connections))
-            try:
-                client, address = self._socket.accept()
-            except OSError as error:
-                if error.errno in (errno.EBADF, errno.EINVAL):
-                    return  # the socket was closed
-                LOG.warning('%s: accept failed: %s', self.name, error)
-                continue
-            self._serve(client, address)
-
-    def _serve(self, client: socket.socket, address: tuple) -> None:
-        connection = protocol.Connection(
-            sockets.GreenSocketIO(client, self._writer), self.app,
-            self._connection_environ(client, address), self._policy)
-        self._connections[id(connection)] = connection
-        self._pool.spawn_n(self._handle, connection)
+    def new_connection(self, io: connection_io.ConnectionIO,
+                       address: tuple) -> protocol.Connection:
+        """A Connection of this server's app and policy, on ``io``."""
+        assert self._policy is not None
+        return protocol.Connection(io, self.app, self._connection_environ(io.sock, address),
+                                   self._policy)
 
     def _connection_environ(self, client: socket.socket, address: tuple) -> dict:
         """The environ keys that stay the same for every request of a connection."""
@@ -210,16 +236,6 @@ class WSGIServer:
             'wsgi.file_wrapper': FileWrapper,
         }
 
-    def _handle(self, connection: protocol.Connection) -> None:
-        try:
-            connection.serve()
-        except Exception:
-            LOG.exception('%s: the connection from %s failed', self.name,
-                          connection.base_environ['REMOTE_ADDR'])
-        finally:
-            del self._connections[id(connection)]
-            connection.io.close()
-
     def stop(self) -> None:
         """Drain: stop accepting, finish every request, close every connection.
 
@@ -231,44 +247,21 @@ class WSGIServer:
             return
         self._stopping = True
         try:
-            if self._policy is not None:
-                self._stop_accepting()
-                if self.spread_connections:  # the socket is shared by workers
-                    eventlet.sleep(SHARED_SOCKET_CLOSE_SECONDS)
-                self._policy.keep_alive = False  # every response says close
-                self._close_connections_when_idle()
-                self._pool.waitall()
-                if self._policy.access_log is not None:
-                    self._policy.access_log.flush()
+            if self._serving is not None:
+                self._drain(self._serving)
             elif self._socket is not None:
                 self._socket.close()
         finally:
-            self._stopped.send()
+            self._stopped.set()
 
-    def _stop_accepting(self) -> None:
-        self._accept_thread.kill()
-        # Take what the kernel has already queued: when the last process
-        # closes the socket, a queued connection would be reset, and its
-        # client may already have sent a request on it.
-        self._socket.setblocking(False)
-        while True:
-            try:
-                # Non-blocking, eventlet hands back the plain socket.
-                client, address = self._socket.accept()
-            except OSError:
-                break
-            self._serve(greenio.GreenSocket(client), address)
-        self._socket.close()
-        LOG.info('%s stopped accepting; draining %d connections', self.name,
-                 len(self._connections))
-
-    def _close_connections_when_idle(self) -> None:
-        while self._connections:
-            now = time.monotonic()
-            for connection in list(self._connections.values()):
-                if connection.idle and now - connection.idle_since >= DRAIN_IDLE_SECONDS:
-                    greenio.shutdown_safe(connection.io.sock)
-            eventlet.sleep(DRAIN_POLL_SECONDS)
+    def _drain(self, serving: Serving) -> None:
+        serving.stop_accepting()
+        if self.spread_connections:  # the socket is shared by workers
+            serving.sleep(SHARED_SOCKET_CLOSE_SECONDS)
+        self._policy.keep_alive = False  # every response says close
+        serving.finish()
+        if self._policy.access_log is not None:
+            self._policy.access_log.flush()
 
     def wait(self) -> None:
         self._stopped.wait()

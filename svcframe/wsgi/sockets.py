@@ -2,8 +2,8 @@
 
 A thin layer, so that the HTTP protocol does not depend on how it waits:
 this one waits in the eventlet hub, on the real non-blocking socket under an
-eventlet green socket (one layer fewer on every call). A native-threads
-backend would give the protocol a blocking socket with the same methods.
+eventlet green socket (one layer fewer on every call). Under native threads
+thread_sockets.py gives the protocol the same methods (connection_io.py).
 
 With a ``TurnWriter``, what the connections send during one turn of the hub
 is sent at the start of the next turn, back to back: a response waits for
@@ -15,7 +15,6 @@ on the other core, and the requests of one turn no longer run back to back.
 
 from __future__ import annotations
 
-import errno
 import socket
 from collections.abc import Callable
 
@@ -24,20 +23,13 @@ from eventlet import greenio
 from eventlet import hubs
 from oslo_log import log as logging
 
+from svcframe.wsgi.connection_io import GONE_ERRNOS, RECEIVE_SIZE, PeerGone, gone
+
 LOG = logging.getLogger(__name__)
 
-RECEIVE_SIZE = 65536
 # Past this many bytes waiting to go, a connection sends them itself, at
 # once: a large or streamed response must not pile up in memory.
 SEND_NOW_SIZE = 65536
-# What a peer that went away looks like, on receive or on send.
-GONE_ERRNOS = frozenset((errno.ECONNRESET, errno.EPIPE, errno.ENOTCONN, errno.ESHUTDOWN,
-                         errno.EBADF, errno.ECONNABORTED, errno.ETIMEDOUT))
-
-
-class PeerGone(ConnectionError):
-    """The client closed or reset its connection."""
-
 
 def at_next_hub_turn(callback: Callable[[], None]) -> None:
     """Run ``callback`` at the hub's next turn, after the green threads ready now.
@@ -102,7 +94,7 @@ class GreenSocketIO:
         except BlockingIOError:
             pass
         except OSError as error:
-            return _gone(error)
+            return gone(error)
         self.waited = True
         while True:
             hubs.trampoline(fd, read=True, timeout=timeout, timeout_exc=TimeoutError)
@@ -111,7 +103,14 @@ class GreenSocketIO:
             except BlockingIOError:
                 continue
             except OSError as error:
-                return _gone(error)
+                return gone(error)
+
+    # Green threads are cheap: an idle connection keeps its own, waiting.
+    await_request = receive
+
+    def pause(self) -> None:
+        """Let the other green threads run (between pipelined requests)."""
+        eventlet.sleep(0)
 
     def send(self, data: bytes, timeout: float | None) -> None:
         """Send ``data`` (now, or with the writer's next turn).
@@ -203,9 +202,3 @@ class GreenSocketIO:
                     raise PeerGone(str(error)) from None
                 raise
             view = view[sent:]
-
-
-def _gone(error: OSError) -> bytes:
-    if error.errno in GONE_ERRNOS:
-        return b''
-    raise error

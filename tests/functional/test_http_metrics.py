@@ -1,4 +1,7 @@
-"""The HTTP metrics as svcframe's server counts them: a real WSGIServer in this thread's hub.
+"""The HTTP metrics as svcframe's server counts them: a real WSGIServer in this process.
+
+On both backends (tests/functional/backends.py): green threads in this
+thread's hub, and a poller with native worker threads.
 
 Every request the server answers is counted once, with the status and the
 time of its access line, by the route template the app noted: those the app
@@ -13,7 +16,6 @@ from pathlib import Path
 import eventlet
 import prometheus_client as prom
 import pytest
-from eventlet import event
 from eventlet.green import socket
 from oslo_config import cfg
 
@@ -22,19 +24,20 @@ from svcframe.api import urlmap
 from svcframe.api.router import Router
 from svcframe.testing.configuration import make_conf
 from svcframe.wsgi import server as wsgi_server
+from tests.functional import backends
 
 REQUESTS = 'svcframe_http_requests_total'
 
 
 class Things(Router):
-    release = event.Event()
+    release: backends.Gate
 
     def add_routes(self) -> None:
         controller = type('C', (), {
             'show': lambda self, req, thing_id: {'id': thing_id},
             'index': lambda self, req: {'things': []},
             'broken': lambda self, req: 1 / 0,
-            'slow': lambda self, req: Things.release.wait() and {},
+            'slow': lambda self, req: Things.release.wait() or {},
         })()
         self.connect('/things', controller, 'index', ('GET',))
         self.connect('/things/{thing_id}', controller, 'show', ('GET',))
@@ -42,15 +45,16 @@ class Things(Router):
         self.connect('/slow', controller, 'slow', ('GET',))
 
 
-@pytest.fixture
-def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture(params=backends.NAMES)
+def served(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
            ) -> Iterator[tuple[int, prom.CollectorRegistry]]:
-    """A server on a free port with metrics on; its port and registry."""
+    """A server on a free port with metrics on, on each backend; its port and registry."""
+    backends.use(request.param, monkeypatch)
     conf: cfg.ConfigOpts = make_conf(tmp_path / 'state', {'wsgi': {'access_log': False}})
     registry = prom.CollectorRegistry()
     monkeypatch.setattr(metrics, 'current', metrics.Recorder('svcframe-api', '1',
                                                               registry=registry))
-    Things.release = event.Event()
+    Things.release = backends.Gate(request.param)
     server = wsgi_server.WSGIServer(
         'test', urlmap.URLMap({'/v1': Things(conf, None)}), '127.0.0.1', 0,
         wsgi_server.ServerSettings.from_conf(conf))
@@ -58,17 +62,22 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     try:
         yield server.port, registry
     finally:
-        if not Things.release.ready():
-            Things.release.send(True)
+        Things.release.open()
         server.stop()
 
 
 def exchange(port: int, request: bytes) -> bytes:
-    """Send one request on a connection of its own; the status line of the answer."""
+    """Send one request on a connection of its own; the status line of the answer.
+
+    Read to the end: the server counts a request before it closes the connection.
+    """
     client = socket.create_connection(('127.0.0.1', port))
     try:
         client.sendall(request)
-        return client.makefile('rb').readline()
+        answer = client.makefile('rb')
+        status = answer.readline()
+        answer.read()
+        return status
     finally:
         client.close()
 
@@ -116,8 +125,7 @@ def test_a_request_being_answered_is_in_flight(served) -> None:
             break
 
     assert registry.get_sample_value(in_flight) == 1
-    Things.release.send(True)
+    Things.release.open()
     assert waiting.wait().startswith(b'HTTP/1.1 200')
-    eventlet.sleep(0)  # the connection ends after its answer
     assert registry.get_sample_value(in_flight) == 0
     assert count(registry, method='GET', route='/v1/slow', status='200') == 1
