@@ -149,18 +149,24 @@ class _StreamSink:
         return clock
 
     def _write(self, line: str, ns: int, message: str, request_id: str | None) -> None:
+        if self._defer is None:
+            # Native threads write at once: the pending list, swapped
+            # without a lock, is for the lines of one green hub's turn.
+            self._write_lines([(line, ns, message, request_id)])
+            return
         pending = self._pending
         pending.append((line, ns, message, request_id))
-        if self._defer is None:
-            self.flush()
-        elif len(pending) == 1:
+        if len(pending) == 1:
             self._defer(self.flush)
 
     def flush(self) -> None:
         """Write the pending lines: one lock, one write, one flush for them all."""
         lines, self._pending = self._pending, []
-        if not lines:
-            return
+        if lines:
+            self._write_lines(lines)
+
+    def _write_lines(self, lines: list[tuple[str, int, str, str | None]]) -> None:
+        """Under the handler's lock, so that lines from several threads never interleave."""
         handler = self.handler
         lock = handler.lock  # svcframe.logs renews it after a fork: read it each time
         stream = None
