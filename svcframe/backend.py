@@ -41,19 +41,24 @@ def from_environment(environ: os._Environ | dict[str, str] = os.environ) -> str:
     return value
 
 
-def setup(binary: str) -> str:
+def setup(binary: str, green_threads: bool = True) -> str:
     """Put this process on the backend SVCFRAME_BACKEND names; its name.
 
     An unknown name is one line on stderr and exit status 1.
+    ``green_threads=False``: a command that runs once and needs no green
+    threads (svcframe-manage) is not monkey-patched under eventlet.
     """
     try:
         name = from_environment()
     except UnknownBackend as error:
         sys.stderr.write('%s: %s\n' % (binary, error))
         sys.exit(1)
+    from svcframe.cmd import eventlet_patch
     if name == EVENTLET:
-        from svcframe.cmd import eventlet_patch
-        eventlet_patch.monkey_patch()
+        if green_threads:
+            eventlet_patch.monkey_patch()
+        else:
+            eventlet_patch.silence_deprecation_notice()
     else:
         keep_eventlet_out()
         from oslo_service import backend as oslo_service_backend

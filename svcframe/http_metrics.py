@@ -20,11 +20,12 @@ import bisect
 import glob
 import json
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from svcframe import backend
 
 # Where the app notes the route template of a request (svcframe.api.urlmap
 # and router): the metrics' ``route`` label.
@@ -87,8 +88,7 @@ class ThreadSafeHTTPStats(HTTPStats):
 
 def new_stats() -> HTTPStats:
     """The HTTPStats for this process's threads: green once eventlet patched it."""
-    patcher = sys.modules.get('eventlet.patcher')
-    if patcher is not None and patcher.is_monkey_patched('thread'):
+    if backend.current() == backend.EVENTLET:
         return HTTPStats()
     return ThreadSafeHTTPStats()
 

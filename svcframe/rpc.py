@@ -8,7 +8,6 @@ lines of every service the request crosses.
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -16,6 +15,7 @@ import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from svcframe import backend
 from svcframe import context as svcframe_context
 from svcframe import exception
 from svcframe import metrics
@@ -58,8 +58,7 @@ def executor_args() -> dict[str, str]:
     oslo.messaging deprecates naming an executor at all (threading is its
     default), so one is named only where eventlet needs it.
     """
-    eventlet_patcher = sys.modules.get('eventlet.patcher')
-    if eventlet_patcher and eventlet_patcher.is_monkey_patched('thread'):
+    if backend.current() == backend.EVENTLET:
         return {'executor': 'eventlet'}
     return {}
 

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-import eventlet
 import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -23,6 +22,7 @@ from oslo_utils import timeutils
 from svcframe import context as svcframe_context
 from svcframe import exception
 from svcframe import metrics
+from svcframe import threads
 from svcframe.rpcapi import conductor as conductor_rpcapi
 from svcframe.rpcapi.conductor import ConductorAPI
 
@@ -227,19 +227,20 @@ class Heartbeat:
         self._waiting_since: float | None = None
         self._waiting_for: type | None = None  # the kind of error waited out
         self._warned_of_wait = False
-        self._thread: eventlet.greenthread.GreenThread | None = None
+        self._stopped = threads.Event()
 
     def start(self) -> None:
-        self._thread = eventlet.spawn(self._run)
+        self._stopped.clear()
+        threads.spawn(self._run)
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._thread.kill()
-            self._thread = None
+        """No beat starts after this; one under way finishes in its thread."""
+        self._stopped.set()
 
     def _run(self) -> None:
-        while True:
-            eventlet.sleep(self.beat())
+        delay = self.beat()
+        while not self._stopped.wait(delay):
+            delay = self.beat()
 
     def beat(self) -> float:
         """Register and get ready if need be, report once; the seconds until
@@ -258,6 +259,8 @@ class Heartbeat:
             self.service_id = None
             return FIRST_RETRY_DELAY
         except Exception as error:  # noqa: BLE001 - the heartbeat must not die
+            if self._stopped.is_set():
+                return 0.0  # the service closed the registry under this beat
             metrics.current.heartbeat(False, time.time())
             return self._failed(error)
         metrics.current.heartbeat(True, time.time())

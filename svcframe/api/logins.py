@@ -14,7 +14,6 @@ import binascii
 import collections
 import math
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -22,6 +21,8 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import bcrypt
+
+from svcframe import backend
 
 # Checks at once per process: at most half the CPUs, so that the hub and the
 # other workers keep a CPU however many logins fail together.
@@ -86,8 +87,7 @@ class PasswordChecker:
         Without eventlet (gunicorn or uWSGI threads) the caller is already a
         native thread, and bcrypt lets go of the GIL while it hashes.
         """
-        patcher = sys.modules.get('eventlet.patcher')
-        if patcher is not None and patcher.is_monkey_patched('thread'):
+        if backend.current() == backend.EVENTLET:
             from eventlet import semaphore
             from eventlet import tpool
             return cls(semaphore.Semaphore(size), tpool.execute)

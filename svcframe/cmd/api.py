@@ -1,9 +1,9 @@
-"""svcframe-api: the paste-loaded API on svcframe's eventlet WSGI server."""
+"""svcframe-api: the paste-loaded API on svcframe's HTTP/1.1 server."""
 
 
 def main() -> None:
-    from svcframe.cmd import eventlet_patch
-    eventlet_patch.monkey_patch()
+    from svcframe import backend
+    backend.setup('svcframe-api')
 
     from svcframe.cmd import service_main
 

@@ -2,8 +2,8 @@
 
 
 def main() -> None:
-    from svcframe.cmd import eventlet_patch
-    eventlet_patch.monkey_patch()
+    from svcframe import backend
+    backend.setup('svcframe-compute')
 
     from svcframe.cmd import service_main
 

@@ -16,8 +16,8 @@ from typing import NoReturn
 
 def main() -> NoReturn:
     # No monkey-patching: these commands run once and need no green threads.
-    from svcframe.cmd import eventlet_patch
-    eventlet_patch.silence_deprecation_notice()
+    from svcframe import backend
+    backend.setup('svcframe-manage', green_threads=False)
 
     from svcframe.cmd import manage_commands
 

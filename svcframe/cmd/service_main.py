@@ -1,6 +1,6 @@
 """The body shared by the main() of every svcframe binary.
 
-Imported only after the caller's main() has monkey-patched eventlet.
+Imported only after the caller's main() has set up the backend (svcframe.backend).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import NoReturn
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from svcframe import backend
 from svcframe import config
 from svcframe import exception
 from svcframe import exit_codes
@@ -67,6 +68,8 @@ def run(binary: str, build: ServiceBuilder) -> NoReturn:
         exit_on_error(binary, error, exit_codes.CONFIG_ERROR)
     except exception.ServiceStartError as error:
         exit_on_error(binary, error, exit_codes.START_FAILED)
+    LOG.info('%s %s runs on the %s backend (%s)', binary, config.version(),
+             backend.current(), backend.ENVIRONMENT)
     if conf.log_options:
         conf.log_opt_values(LOG, logging.DEBUG)
     # Everything imported and built so far lives as long as the process: the

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import eventlet
-
+from svcframe import threads
 from svcframe.compute import driver
 
 
@@ -30,7 +29,7 @@ class FakeDriver(driver.ComputeDriver):
     def spawn(self, instance: dict[str, Any]) -> None:
         options = self.conf.fake_driver
         if options.build_delay:
-            eventlet.sleep(options.build_delay)
+            threads.sleep(options.build_delay)
         if instance['name'] in (options.fail_instance_names or ()):
             raise FakeBuildError('fake driver on %s was told to fail building %r '
                                  '([fake_driver] fail_instance_names)'

@@ -35,6 +35,7 @@ from svcframe import log_text
 from svcframe import manager
 from svcframe import metrics
 from svcframe import servicegroup
+from svcframe import threads
 from svcframe.conductor.leases import LeaseKeeper
 from svcframe.db import compute_nodes
 from svcframe.db import instances
@@ -86,7 +87,7 @@ class ConductorManager(manager.Manager):
         self.scheduler: SchedulerAPI | None = None
         self.compute: ComputeAPI | None = None
         self.leases: LeaseKeeper | None = None
-        self._scheduling: futures.ThreadPoolExecutor | None = None
+        self._scheduling: threads.Pool | None = None
 
     def check_before_start(self) -> None:
         """Refuse a database whose schema this release cannot use.
@@ -108,8 +109,7 @@ class ConductorManager(manager.Manager):
         self.scheduler = SchedulerAPI(self.transport, self.conf)
         self.compute = ComputeAPI(self.transport, self.conf)
         self.leases = LeaseKeeper(self.database, self.conf, self.host)
-        self._scheduling = futures.ThreadPoolExecutor(SCHEDULING_THREADS,
-                                                      thread_name_prefix='schedule')
+        self._scheduling = threads.Pool(SCHEDULING_THREADS, thread_name_prefix='schedule')
         self._follow_lease_seconds()
 
     def reset(self) -> None:

@@ -33,7 +33,7 @@ LOG = logging.getLogger(__name__)
 
 
 def _unpatched(name: str) -> ModuleType:
-    if 'eventlet' in sys.modules:
+    if sys.modules.get('eventlet') is not None:  # None: kept out (svcframe.backend)
         from eventlet import patcher
         return patcher.original(name)
     return sys.modules[name] if name in sys.modules else __import__(name)

@@ -253,6 +253,6 @@ def _describe_status(status: int) -> str:
 
 def _use_fresh_event_hub() -> None:
     """Give a forked worker its own eventlet hub (epoll fds survive fork)."""
-    if 'eventlet' in sys.modules:
+    if sys.modules.get('eventlet') is not None:  # None: kept out (svcframe.backend)
         import eventlet.hubs
         eventlet.hubs.use_hub()
