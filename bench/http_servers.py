@@ -118,16 +118,19 @@ def svcframe_launch(tag: str, config: Path, scratch: Path, env: dict[str, str]) 
                   env, scratch / (tag + '.out'), setup=db_sync(config))
 
 
-def svcframe_api(workers: int, metrics: bool = False) -> Callable[[int, Path], Launch]:
+def svcframe_api(workers: int, metrics: bool = False,
+                 backend: str = 'eventlet') -> Callable[[int, Path], Launch]:
     """svcframe-api with the shipped paste pipeline; ``metrics``: with
-    [metrics] port set, so that every request is measured."""
+    [metrics] port set, so that every request is measured; ``backend``:
+    SVCFRAME_BACKEND in its environment."""
     def build(port: int, scratch: Path) -> Launch:
-        tag = 'svcframe-api-%dw-%s%d' % (workers, 'metrics-' if metrics else '', port)
+        tag = 'svcframe-api-%dw-%s%s%d' % (workers, 'metrics-' if metrics else '',
+                                           '' if backend == 'eventlet' else backend + '-', port)
         config = write_api_config(scratch, tag, port, workers)
         if metrics:
             with open(config, 'a') as extra:
                 extra.write('[metrics]\nport = %d\n' % free_port())
-        return svcframe_launch(tag, config, scratch, {})
+        return svcframe_launch(tag, config, scratch, {'SVCFRAME_BACKEND': backend})
     return build
 
 
@@ -210,6 +213,8 @@ SUBJECTS = [
     Subject('svcframe-1', 'svcframe-api, 1 worker', svcframe_api(1)),
     Subject('svcframe-1-metrics', 'svcframe-api, 1 worker, metrics on',
             svcframe_api(1, metrics=True), sigterm=False),
+    Subject('svcframe-1-threading', 'svcframe-api, 1 worker, native threads',
+            svcframe_api(1, backend='threading')),
     Subject('svcframe-2', 'svcframe-api, 2 workers', svcframe_api(2)),
     Subject('gunicorn-2', 'gunicorn sync, 2 workers', gunicorn_sync(2)),
     Subject('uwsgi-1', 'uWSGI trivial app, 1 proc', uwsgi_one_process, sigterm=False,

@@ -234,7 +234,11 @@ class ServiceRunner:
     def env(self, **extra: str) -> dict[str, str]:
         env = dict(os.environ)
         env.pop('NOTIFY_SOCKET', None)
-        env.update(PYTHONPATH=str(self.plugin_site),
+        # SVCFRAME_TEST_PYTHONPATH: code to run instead of the installed
+        # svcframe (a git worktree under test), ahead of the plugin site.
+        paths = [path for path in os.environ.get('SVCFRAME_TEST_PYTHONPATH', '').split(os.pathsep)
+                 if path]
+        env.update(PYTHONPATH=os.pathsep.join(paths + [str(self.plugin_site)]),
                    XDG_CACHE_HOME=str(self.tmp_path / 'cache'),
                    XDG_STATE_HOME=str(self.tmp_path / 'state'),
                    HOME=str(self.tmp_path / 'home'))
