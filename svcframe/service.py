@@ -239,7 +239,7 @@ class Service(oslo_service.ServiceBase):
 
 
 class WSGIService(oslo_service.ServiceBase):
-    """The API service: a paste-loaded app on svcframe's eventlet server.
+    """The API service: a paste-loaded app on svcframe's HTTP server (either backend).
 
     ``listen()`` binds the socket and must run before workers fork; each
     worker then ``start()``s serving a copy of it.

@@ -1,4 +1,4 @@
-"""svcframe's WSGI layer: the paste loader and the HTTP/1.1 server (on llhttp and eventlet).
+"""svcframe's WSGI layer: the paste loader and the HTTP/1.1 server (on llhttp; green or native threads).
 
 Neither knows about launchers or workers: svcframe.service.WSGIService
 composes them, and svcframe.launch runs it.

@@ -34,7 +34,6 @@ from oslo_log import log as logging
 from svcframe.wsgi import protocol
 from svcframe.wsgi import server as wsgi_server
 from svcframe.wsgi import thread_sockets
-from svcframe.wsgi.connection_io import shutdown
 
 LOG = logging.getLogger(__name__)
 
@@ -262,8 +261,7 @@ class ThreadServing:
             self._close(fd, connection)
 
     def _close(self, fd: int, connection: protocol.Connection) -> None:
-        del self._connections[fd]
-        shutdown(connection.io.sock)
+        del self._connections[fd]  # before the fd is closed and may be reused
         connection.io.close()  # closing the fd takes it out of the epoll set
         if not self._accepting:
             self._resume_accepting()
