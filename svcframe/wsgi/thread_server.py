@@ -237,6 +237,7 @@ class ThreadServing:
     def _work_loop(self) -> None:
         while (connection := self._work.get()) is not _STOP_WORKER:
             fd = connection.io.sock.fileno()
+            connection.io.readable()
             try:
                 idle = connection.serve()
             except Exception:
