@@ -6,8 +6,9 @@ response (response.py), until the client closes, a timeout ends it, a
 response ends it, or the server drains. On an I/O that parks idle
 connections in a poller (thread_server.py), it also returns when the
 connection would wait idle for its next request, and resumes from there
-when called again: the parser and the count served stay with the Connection. Everything the server refuses is
-answered with the API's JSON error and an ``x-openstack-request-id``.
+when called again: the parser and the count served stay with the
+Connection. Everything the server refuses is answered with the API's JSON
+error and an ``x-openstack-request-id``.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ worker for the rest (from a head's first byte, body reads, sends).
 
 from __future__ import annotations
 
-import errno
 import queue
 import select
 import socket
@@ -50,6 +49,7 @@ class ThreadServing:
     def __init__(self, server: wsgi_server.WSGIServer, sock: socket.socket) -> None:
         self.server = server
         self._listener = sock
+        self._listener_fd = sock.fileno()  # kept: the socket's own is -1 once closed
         self._epoll = select.epoll()
         self._wake_in, self._wake_out = socket.socketpair()
         self._work: queue.SimpleQueue[protocol.Connection | None] = queue.SimpleQueue()
@@ -70,7 +70,7 @@ class ThreadServing:
         self._listener.setblocking(False)
         self._wake_in.setblocking(False)
         self._wake_out.setblocking(False)
-        self._epoll.register(self._listener.fileno(), select.EPOLLIN)
+        self._epoll.register(self._listener_fd, select.EPOLLIN)
         self._epoll.register(self._wake_in.fileno(), select.EPOLLIN)
         name = self.server.name
         self._threads = [threading.Thread(target=self._poll_loop, daemon=True,
@@ -119,38 +119,37 @@ class ThreadServing:
 
     def _poll_loop(self) -> None:
         next_scan = time.monotonic() + EXPIRY_SCAN_SECONDS
-        listener_fd = self._listener.fileno()
-        wake_fd = self._wake_in.fileno()
         while not self._finished:
-            timeout = next_scan - time.monotonic()
-            if self._resume_accepting_at:
-                timeout = min(timeout, self._resume_accepting_at - time.monotonic())
-            timeout = max(0.0, timeout)
             try:
-                events = self._epoll.poll(timeout)
-            except OSError as error:
-                if error.errno == errno.EINTR:
-                    continue
-                raise
-            for fd, _mask in events:
-                if fd == listener_fd:
-                    self._accept()
-                elif fd == wake_fd:
-                    self._read_wake_ups()
-                else:
-                    connection = self._parked.pop(fd, None)
-                    if connection is not None:
-                        self._work.put(connection)
-            if self._stop_accepting.is_set() and not self._accepting_stopped.is_set():
-                self._close_listener()
-            now = time.monotonic()
-            if now >= next_scan:
-                self._close_expired(now)
-                next_scan = now + (wsgi_server.DRAIN_POLL_SECONDS if self._draining
-                                   else EXPIRY_SCAN_SECONDS)
-            if self._resume_accepting_at and now >= self._resume_accepting_at:
-                self._resume_accepting_at = 0.0
-                self._resume_accepting()
+                next_scan = self._poll_once(next_scan)
+            except Exception:  # the poller must outlive any one connection's trouble
+                LOG.exception('%s: the connection poller failed; it goes on', self.server.name)
+
+    def _poll_once(self, next_scan: float) -> float:
+        """Dispatch what is ready, then keep the deadlines; the next scan's time."""
+        timeout = next_scan - time.monotonic()
+        if self._resume_accepting_at:
+            timeout = min(timeout, self._resume_accepting_at - time.monotonic())
+        for fd, _mask in self._epoll.poll(max(0.0, timeout)):
+            if fd == self._listener_fd:
+                self._accept()
+            elif fd == self._wake_in.fileno():
+                self._read_wake_ups()
+            else:
+                connection = self._parked.pop(fd, None)
+                if connection is not None:
+                    self._work.put(connection)
+        if self._stop_accepting.is_set() and not self._accepting_stopped.is_set():
+            self._close_listener()
+        now = time.monotonic()
+        if now >= next_scan:
+            self._close_expired(now)
+            next_scan = now + (wsgi_server.DRAIN_POLL_SECONDS if self._draining
+                               else EXPIRY_SCAN_SECONDS)
+        if self._resume_accepting_at and now >= self._resume_accepting_at:
+            self._resume_accepting_at = 0.0
+            self._resume_accepting()
+        return next_scan
 
     def _read_wake_ups(self) -> None:
         try:
@@ -190,9 +189,11 @@ class ThreadServing:
         be reset, and its client may already have sent a request on it.
         """
         with self._listener_lock:
-            if self._accepting:
-                self._epoll.unregister(self._listener.fileno())
             self._accepting = False
+            # Out of the set before it is closed: the supervisor and the
+            # other workers keep the socket open, and so would the epoll
+            # set keep reporting it, under a file descriptor closed here.
+            self._epoll.unregister(self._listener_fd)
             while True:
                 try:
                     client, address = self._listener.accept()
@@ -218,7 +219,7 @@ class ThreadServing:
         with self._listener_lock:
             if self._accepting:
                 self._accepting = False
-                self._epoll.modify(self._listener.fileno(), 0)
+                self._epoll.modify(self._listener_fd, 0)
         if self._resume_accepting_at == 0.0 and self._has_room():
             self._resume_accepting()  # a worker closed one meanwhile
 
@@ -227,7 +228,7 @@ class ThreadServing:
             if (not self._accepting and not self._stop_accepting.is_set()
                     and self._resume_accepting_at == 0.0 and self._has_room()):
                 self._accepting = True
-                self._epoll.modify(self._listener.fileno(), select.EPOLLIN)
+                self._epoll.modify(self._listener_fd, select.EPOLLIN)
 
     def _has_room(self) -> bool:
         return len(self._connections) < self.server.settings.pool_size
@@ -244,10 +245,13 @@ class ThreadServing:
                 LOG.exception('%s: the connection from %s failed', self.server.name,
                               connection.base_environ['REMOTE_ADDR'])
                 idle = False
-            if idle:
-                self._park(fd, connection)
-            else:
-                self._close(fd, connection)
+            try:
+                if idle:
+                    self._park(fd, connection)
+                else:
+                    self._close(fd, connection)
+            except Exception:  # a worker lost is a thread fewer for good
+                LOG.exception('%s: handing a connection back failed', self.server.name)
 
     def _park(self, fd: int, connection: protocol.Connection, register: bool = False) -> None:
         """Give an idle connection to the poller (from the poller or a worker)."""
