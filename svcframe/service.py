@@ -16,6 +16,7 @@ import random
 import sys
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -29,8 +30,9 @@ from svcframe import exception
 from svcframe import manager as svcframe_manager
 from svcframe import rpc
 from svcframe import servicegroup
-from svcframe.wsgi import loader as wsgi_loader
-from svcframe.wsgi import server as wsgi_server
+
+if TYPE_CHECKING:
+    from svcframe.wsgi import server as wsgi_server
 
 LOG = logging.getLogger(__name__)
 
@@ -239,7 +241,7 @@ class Service(oslo_service.ServiceBase):
 
 
 class WSGIService(oslo_service.ServiceBase):
-    """The API service: a paste-loaded app on svcframe's HTTP server (either backend).
+    """The API service: a paste-loaded app on svcframe's HTTP/1.1 server (either backend).
 
     ``listen()`` binds the socket and must run before workers fork; each
     worker then ``start()``s serving a copy of it.
@@ -260,6 +262,9 @@ class WSGIService(oslo_service.ServiceBase):
         ``app`` defaults to app ``name`` of the ``[wsgi] api_paste_config``
         file. Raises ConfigError, for example for noauth on a public address.
         """
+        # Imported here: the manager binaries never load the HTTP server.
+        from svcframe.wsgi import loader as wsgi_loader
+        from svcframe.wsgi import server as wsgi_server
         conf = cfg.CONF if conf is None else conf
         group = conf[name]
         _refuse_insecure_noauth(group)
@@ -294,6 +299,7 @@ class WSGIService(oslo_service.ServiceBase):
 
     def _reloaded_settings(self) -> wsgi_server.ServerSettings:
         """The [wsgi] settings now configured, or the previous ones if invalid."""
+        from svcframe.wsgi import server as wsgi_server
         try:
             return wsgi_server.ServerSettings.from_conf(self.conf, self.binary)
         except exception.ConfigError as error:

@@ -52,7 +52,8 @@ OPTS = [
         help='A service whose event hub is blocked this long (a plugin calling '
              'a C library, or time.sleep() without monkey-patching: nothing '
              'else runs meanwhile) logs one WARNING with the stack of the code '
-             'that held it, once the hub runs again. 0 turns this off.'),
+             'that held it, once the hub runs again. 0 turns this off. '
+             'The eventlet backend only: native threads have no hub.'),
     cfg.IntOpt(
         'report_interval',
         default=10,

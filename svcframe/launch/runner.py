@@ -10,6 +10,7 @@ from collections.abc import Callable
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from svcframe import backend
 from svcframe import exception
 from svcframe import exit_codes
 from svcframe.launch import reports
@@ -106,7 +107,9 @@ class ServiceRunner:
         watchers: list[Pinger | BlockWatch] = []
         if self.keepalive:
             watchers.append(Pinger(*self.keepalive))
-        if self.conf.hub_block_warning_seconds:
+        # Native threads have no hub to hold: one stuck thread stops no
+        # other, and a C call that holds the GIL stops the pings as well.
+        if self.conf.hub_block_warning_seconds and backend.current() == backend.EVENTLET:
             watchers.append(BlockWatch(self.conf.hub_block_warning_seconds,
                                        self.service.binary))
         for watcher in watchers:

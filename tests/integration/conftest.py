@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy
 from oslo_config import cfg
 
+from svcframe import backend
 from svcframe import conf as svcframe_conf
 from svcframe.db.api import Database
 # Re-exported: the integration tests import it from here.
@@ -216,11 +217,14 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class ServiceRunner:
-    """Starts console scripts with a config file written for the test."""
+    """Starts console scripts with a config file written for the test,
+    on the test's backend (SVCFRAME_BACKEND)."""
 
-    def __init__(self, tmp_path: Path, plugin_site: Path) -> None:
+    def __init__(self, tmp_path: Path, plugin_site: Path,
+                 backend_name: str = backend.DEFAULT) -> None:
         self.tmp_path = tmp_path
         self.plugin_site = plugin_site
+        self.backend = backend_name
         self.events = Events(tmp_path / 'events.txt')
         self.config_path = tmp_path / 'svcframe.conf'
         self.processes: list[ServiceProcess] = []
@@ -238,7 +242,8 @@ class ServiceRunner:
         # svcframe (a git worktree under test), ahead of the plugin site.
         paths = [path for path in os.environ.get('SVCFRAME_TEST_PYTHONPATH', '').split(os.pathsep)
                  if path]
-        env.update(PYTHONPATH=os.pathsep.join(paths + [str(self.plugin_site)]),
+        env.update(SVCFRAME_BACKEND=self.backend,
+                   PYTHONPATH=os.pathsep.join(paths + [str(self.plugin_site)]),
                    XDG_CACHE_HOME=str(self.tmp_path / 'cache'),
                    XDG_STATE_HOME=str(self.tmp_path / 'state'),
                    HOME=str(self.tmp_path / 'home'))
@@ -279,15 +284,30 @@ class ServiceRunner:
                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
-def service_runner(tmp_path: Path, site: Path) -> Iterator[ServiceRunner]:
+def service_runner(tmp_path: Path, site: Path,
+                   backend_name: str = backend.DEFAULT) -> Iterator[ServiceRunner]:
     """The body of a fixture: a ServiceRunner whose processes die with the test."""
-    runner = ServiceRunner(tmp_path, site)
+    runner = ServiceRunner(tmp_path, site, backend_name)
     (tmp_path / 'home').mkdir()
     yield runner
     for process in runner.processes:
         process.kill()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked both_backends runs once per backend."""
+    if ('backend_name' in metafunc.fixturenames
+            and metafunc.definition.get_closest_marker('both_backends')):
+        metafunc.parametrize('backend_name', backend.CHOICES, indirect=True)
+
+
 @pytest.fixture
-def services(tmp_path: Path, plugin_site: Path) -> Iterator[ServiceRunner]:
-    yield from service_runner(tmp_path, plugin_site)
+def backend_name(request: pytest.FixtureRequest) -> str:
+    """The backend of the binaries a test starts: each in turn for a test
+    marked both_backends, else SVCFRAME_BACKEND's (eventlet by default)."""
+    return getattr(request, 'param', None) or backend.from_environment()
+
+
+@pytest.fixture
+def services(tmp_path: Path, plugin_site: Path, backend_name: str) -> Iterator[ServiceRunner]:
+    yield from service_runner(tmp_path, plugin_site, backend_name)

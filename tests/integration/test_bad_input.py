@@ -10,7 +10,7 @@ import pytest
 from tests.integration.conftest import (PLUGIN_SOURCE, ServiceRunner, install_plugin,
                                         wait_until)
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 BINARIES = ['svcframe-compute', 'svcframe-conductor', 'svcframe-scheduler']
 

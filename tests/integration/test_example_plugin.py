@@ -26,7 +26,7 @@ from svcframe.testing import RPCTopicClient, make_conf
 from tests.integration.conftest import (ROOT, ServiceRunner, install_plugin, service_runner,
                                         wait_until)
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 EXAMPLE_SOURCE = ROOT / 'examples' / 'acme-echo'
 
@@ -40,8 +40,8 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def runner(tmp_path: Path, example_site: Path) -> Iterator[ServiceRunner]:
-    yield from service_runner(tmp_path, example_site)
+def runner(tmp_path: Path, example_site: Path, backend_name: str) -> Iterator[ServiceRunner]:
+    yield from service_runner(tmp_path, example_site, backend_name)
 
 
 @pytest.fixture

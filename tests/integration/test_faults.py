@@ -26,7 +26,7 @@ from tests.integration import private_rabbitmq
 from tests.integration.conftest import ServiceRunner, free_port, wait_until
 from tests.real_servers import absent
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 
 def two_free_ports() -> tuple[int, int]:

@@ -17,7 +17,7 @@ from svcframe.rpcapi.compute import ComputeAPI
 from svcframe.rpcapi.conductor import ConductorAPI
 from tests.integration.conftest import ServiceRunner, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 
 @pytest.fixture

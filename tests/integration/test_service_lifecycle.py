@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.conftest import ServiceRunner, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 RECORDER = '[DEFAULT]\ncompute_manager = recorder\nconductor_manager = recorder\n'
 
@@ -21,6 +21,17 @@ def inits_of(services: ServiceRunner, count: int) -> list[tuple[int, str, list[s
     """Wait until ``count`` processes have run init_host(); their events."""
     return wait_until(lambda: len(services.events.of('init_host')) == count and
                       services.events.of('init_host'), what='%d init_host calls' % count)
+
+
+def test_the_binary_runs_on_the_backend_its_environment_names(services: ServiceRunner) -> None:
+    services.write_config(RECORDER)
+    compute = services.start('svcframe-compute')
+
+    seen = wait_until(lambda: services.events.of('backend'), what='the backend recorded')
+    # Under threading eventlet is never imported, by svcframe or any library.
+    loaded = 'eventlet-loaded' if services.backend == 'eventlet' else 'no-eventlet'
+    assert seen == [(compute.pid, 'backend', [services.backend, loaded])]
+    assert 'runs on the %s backend (SVCFRAME_BACKEND)' % services.backend in compute.stdout
 
 
 def test_plugin_manager_runs_its_init_host_and_periodic_task(services: ServiceRunner) -> None:

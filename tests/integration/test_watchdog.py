@@ -17,7 +17,7 @@ import pytest
 from tests.integration.conftest import ServiceRunner, wait_until
 from tests.integration.test_service_lifecycle import notify_socket
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 BLOCK_SECONDS = 3.0
 WATCHDOG_USEC = '1000000'
@@ -89,6 +89,8 @@ def test_a_blocked_hub_stops_the_pings_and_its_stack_is_logged(services: Service
     # Nothing ran while the hub was held, the pings included: systemd,
     # with WatchdogSec=1, would have restarted the process.
     assert pings.longest_silence() >= BLOCK_SECONDS - 0.5
+    if services.backend != 'eventlet':
+        return  # no hub: the stack warning is eventlet's (hub_block_warning_seconds)
     warning = wait_until(lambda: 'event hub was blocked' in compute.stdout and compute.stdout,
                          what='the blocked-hub warning')
     [line] = [line for line in warning.splitlines() if 'event hub was blocked' in line]

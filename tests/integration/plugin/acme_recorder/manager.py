@@ -1,11 +1,14 @@
 """RecorderManager writes each hook it sees to a file the tests read."""
 
+import ctypes
 import os
+import sys
 import time
 
 from oslo_config import cfg
 from oslo_service import periodic_task
 
+from svcframe import backend
 from svcframe import manager
 
 OPTS = [
@@ -36,6 +39,8 @@ class RecorderManager(manager.Manager):
             raise RuntimeError('init_host was told to fail')
         self._record('init_host', self.service_name, self.host,
                      self.conf.recorder.greeting)
+        self._record('backend', backend.current(),
+                     'eventlet-loaded' if sys.modules.get('eventlet') else 'no-eventlet')
 
     @periodic_task.periodic_task(spacing=1, run_immediately=True)
     def tick(self, context) -> None:
@@ -63,9 +68,17 @@ class RecorderManager(manager.Manager):
 
 
 def block_hub_like_a_c_call(seconds: float) -> None:
-    """The unpatched time.sleep: nothing else in the process runs meanwhile."""
-    from eventlet import patcher
-    patcher.original('time').sleep(seconds)
+    """A C call that holds up the whole process: nothing else runs meanwhile.
+
+    Under eventlet the unpatched time.sleep holds the hub; native threads
+    all stop only for a C call that keeps the GIL: libc's sleep() through
+    ctypes.PyDLL, which does not release it.
+    """
+    if backend.current() == backend.EVENTLET:
+        from eventlet import patcher
+        patcher.original('time').sleep(seconds)
+    else:
+        ctypes.PyDLL(None).usleep(int(seconds * 1e6))
 
 
 class NotAManager:
