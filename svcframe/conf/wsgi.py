@@ -45,9 +45,9 @@ OPTS = [
              'process that answer requests. Idle keep-alive connections wait '
              'in one poller thread and hold none, so this bounds the requests '
              'answered at once, not the connections (default_pool_size does '
-             'that). Raise it when the API waits on slow back ends; each '
-             'thread costs memory and, past the CPUs, contention for the GIL. '
-             'Ignored under eventlet.'),
+             'that). Threads are woken only when the running ones are '
+             'blocked, so a high value costs little; raise it when many '
+             'requests wait on slow back ends at once. Ignored under eventlet.'),
     cfg.IntOpt(
         'backlog',
         default=4096,

@@ -6,7 +6,9 @@ worker thread only once it has bytes to read, and the worker serves it
 until it would wait idle again (protocol.Connection.serve() returns True),
 then hands it back. So an idle keep-alive connection holds no thread:
 ``[wsgi] default_pool_size`` bounds the open connections, as under eventlet,
-and ``[wsgi] threads`` the requests answered at once.
+and ``[wsgi] threads`` the requests answered at once. The workers are woken
+only as the work needs them (thread_pool.py): threads taking turns at the
+GIL cost more than they give.
 
 Idle connections are registered EPOLLONESHOT: an event disarms the
 connection, so it goes to exactly one worker, and the worker re-arms it
@@ -22,7 +24,6 @@ worker for the rest (from a head's first byte, body reads, sends).
 
 from __future__ import annotations
 
-import queue
 import select
 import socket
 import threading
@@ -32,6 +33,7 @@ from oslo_log import log as logging
 
 from svcframe.wsgi import protocol
 from svcframe.wsgi import server as wsgi_server
+from svcframe.wsgi import thread_pool
 from svcframe.wsgi import thread_sockets
 
 LOG = logging.getLogger(__name__)
@@ -40,7 +42,6 @@ _IDLE_EVENTS = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLONESHOT
 # How often the poller looks for idle connections past their deadline: the
 # deadlines are whole seconds, and a little late is fine.
 EXPIRY_SCAN_SECONDS = 0.25
-_STOP_WORKER = None
 
 
 class ThreadServing:
@@ -52,7 +53,8 @@ class ThreadServing:
         self._listener_fd = sock.fileno()  # kept: the socket's own is -1 once closed
         self._epoll = select.epoll()
         self._wake_in, self._wake_out = socket.socketpair()
-        self._work: queue.SimpleQueue[protocol.Connection | None] = queue.SimpleQueue()
+        self._workers = thread_pool.WorkerPool(server.settings.threads, server.name,
+                                               self._serve)
         self._connections: dict[int, protocol.Connection] = {}  # by fd, every open one
         self._parked: dict[int, protocol.Connection] = {}  # by fd, armed in the epoll set
         self._accepting = True  # the listener is in the epoll set with EPOLLIN
@@ -62,7 +64,7 @@ class ThreadServing:
         self._accepting_stopped = threading.Event()
         self._draining = False
         self._finished = False
-        self._threads: list[threading.Thread] = []
+        self._poller: threading.Thread | None = None
 
     # --- the public side (any thread) ---
 
@@ -73,13 +75,10 @@ class ThreadServing:
         self._epoll.register(self._listener_fd, select.EPOLLIN)
         self._epoll.register(self._wake_in.fileno(), select.EPOLLIN)
         name = self.server.name
-        self._threads = [threading.Thread(target=self._poll_loop, daemon=True,
-                                          name='%s-poller' % name)]
-        self._threads += [threading.Thread(target=self._work_loop, daemon=True,
-                                           name='%s-%d' % (name, number))
-                          for number in range(self.server.settings.threads)]
-        for thread in self._threads:
-            thread.start()
+        self._poller = threading.Thread(target=self._poll_loop, daemon=True,
+                                        name='%s-poller' % name)
+        self._workers.start()
+        self._poller.start()
 
     def in_flight(self) -> int:
         return sum(not connection.idle for connection in self._connections.copy().values())
@@ -101,10 +100,8 @@ class ThreadServing:
             time.sleep(wsgi_server.DRAIN_POLL_SECONDS)
         self._finished = True
         self._wake()
-        for _ in self._threads[1:]:
-            self._work.put(_STOP_WORKER)
-        for thread in self._threads:
-            thread.join()
+        self._poller.join()
+        self._workers.stop()
         self._epoll.close()
         self._wake_in.close()
         self._wake_out.close()
@@ -127,9 +124,13 @@ class ThreadServing:
 
     def _poll_once(self, next_scan: float) -> float:
         """Dispatch what is ready, then keep the deadlines; the next scan's time."""
-        timeout = next_scan - time.monotonic()
+        now = time.monotonic()
+        timeout = next_scan - now
         if self._resume_accepting_at:
-            timeout = min(timeout, self._resume_accepting_at - time.monotonic())
+            timeout = min(timeout, self._resume_accepting_at - now)
+        stall_check = self._workers.watch(now)
+        if stall_check is not None:
+            timeout = min(timeout, stall_check)
         for fd, _mask in self._epoll.poll(max(0.0, timeout)):
             if fd == self._listener_fd:
                 self._accept()
@@ -138,7 +139,7 @@ class ThreadServing:
             else:
                 connection = self._parked.pop(fd, None)
                 if connection is not None:
-                    self._work.put(connection)
+                    self._workers.submit(connection)
         if self._stop_accepting.is_set() and not self._accepting_stopped.is_set():
             self._close_listener()
         now = time.monotonic()
@@ -235,23 +236,23 @@ class ThreadServing:
 
     # --- worker threads ---
 
-    def _work_loop(self) -> None:
-        while (connection := self._work.get()) is not _STOP_WORKER:
-            fd = connection.io.sock.fileno()
-            connection.io.readable()
-            try:
-                idle = connection.serve()
-            except Exception:
-                LOG.exception('%s: the connection from %s failed', self.server.name,
-                              connection.base_environ['REMOTE_ADDR'])
-                idle = False
-            try:
-                if idle:
-                    self._park(fd, connection)
-                else:
-                    self._close(fd, connection)
-            except Exception:  # a worker lost is a thread fewer for good
-                LOG.exception('%s: handing a connection back failed', self.server.name)
+    def _serve(self, connection: protocol.Connection) -> None:
+        """Serve what the client sent, then park the connection or close it."""
+        fd = connection.io.sock.fileno()
+        connection.io.readable()
+        try:
+            idle = connection.serve()
+        except Exception:
+            LOG.exception('%s: the connection from %s failed', self.server.name,
+                          connection.base_environ['REMOTE_ADDR'])
+            idle = False
+        try:
+            if idle:
+                self._park(fd, connection)
+            else:
+                self._close(fd, connection)
+        except Exception:  # a worker lost is a thread fewer for good
+            LOG.exception('%s: handing a connection back failed', self.server.name)
 
     def _park(self, fd: int, connection: protocol.Connection, register: bool = False) -> None:
         """Give an idle connection to the poller (from the poller or a worker)."""

@@ -127,6 +127,20 @@ def test_pipelined_requests_are_answered_in_order_across_idle_returns(start) -> 
     client.close()
 
 
+def test_a_request_blocked_in_the_app_does_not_hold_up_the_others(start, app) -> None:
+    server = start(threads=2)
+    slow = Client(server.port)
+    slow.sock.sendall(b'GET /slow HTTP/1.1\r\nHost: x\r\n\r\n')
+    assert app.slow_started.wait(PATIENCE)
+    other = Client(server.port)
+
+    assert other.get()[0] == 'HTTP/1.1 200 OK'  # on the second thread, woken for it
+    app.release.set()
+    assert slow.response()[0] == 'HTTP/1.1 200 OK'
+    slow.close()
+    other.close()
+
+
 def test_no_more_connections_than_the_pool_size_are_taken(start) -> None:
     server = start(default_pool_size=2, threads=4)
     held = [Client(server.port), Client(server.port)]
