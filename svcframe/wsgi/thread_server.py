@@ -51,8 +51,10 @@ class ThreadServing:
         self.server = server
         self._listener = sock
         self._listener_fd = sock.fileno()  # kept: the socket's own is -1 once closed
-        self._epoll = select.epoll()
-        self._wake_in, self._wake_out = socket.socketpair()
+        # Made by start(): the epoll set, and a socket pair that wakes the poller.
+        self._epoll: select.epoll = None  # type: ignore[assignment]
+        self._wake_in: socket.socket = None  # type: ignore[assignment]
+        self._wake_out: socket.socket = None  # type: ignore[assignment]
         self._workers = thread_pool.WorkerPool(server.settings.threads, server.name,
                                                self._serve)
         self._connections: dict[int, protocol.Connection] = {}  # by fd, every open one
@@ -69,6 +71,8 @@ class ThreadServing:
     # --- the public side (any thread) ---
 
     def start(self) -> None:
+        self._epoll = select.epoll()
+        self._wake_in, self._wake_out = socket.socketpair()
         self._listener.setblocking(False)
         self._wake_in.setblocking(False)
         self._wake_out.setblocking(False)
