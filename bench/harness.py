@@ -28,6 +28,7 @@ from typing import TypeVar
 import sqlalchemy
 from oslo_config import cfg
 
+from svcframe import backend
 from svcframe import conf as svcframe_conf
 
 # Re-exported: the benchmarks take every helper from here.
@@ -119,11 +120,17 @@ def write_config(path: Path, groups: dict[str, dict[str, object]]) -> Path:
 # --- processes ------------------------------------------------------------
 
 @contextlib.contextmanager
-def running(argv: Sequence[str], scratch: Path, tag: str) -> Iterator[subprocess.Popen]:
-    """Run ``argv`` with its output in ``scratch/<tag>.out``; stop it after, by pid."""
+def running(argv: Sequence[str], scratch: Path, tag: str,
+            extra_env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """Run ``argv`` with its output in ``scratch/<tag>.out``; stop it after, by pid.
+
+    ``extra_env`` is added to this process's environment, such as
+    ``backend_env()``'s SVCFRAME_BACKEND.
+    """
     output = scratch / (tag + '.out')
     # svcframe keeps local state under XDG_STATE_HOME: keep it in scratch.
-    env = dict(os.environ, XDG_STATE_HOME=str(scratch), HOME=str(scratch))
+    env = dict(os.environ, XDG_STATE_HOME=str(scratch), HOME=str(scratch),
+               **(extra_env or {}))
     env.pop('NOTIFY_SOCKET', None)
     with open(output, 'wb') as out:
         # A session of its own: Ctrl-C reaches only the benchmark, which then
@@ -135,6 +142,16 @@ def running(argv: Sequence[str], scratch: Path, tag: str) -> Iterator[subprocess
         yield process
     finally:
         stop_process(process, STOP_TIMEOUT)
+
+
+def backend_env(name: str) -> dict[str, str]:
+    """The environment that puts a svcframe binary on backend ``name``.
+
+    Always explicit, also for the default: a SVCFRAME_BACKEND left in the
+    benchmark's own environment must not turn an eventlet subject into a
+    threading one.
+    """
+    return {backend.ENVIRONMENT: name}
 
 
 def svcframe_binary(name: str, config: Path) -> list[str]:

@@ -16,12 +16,12 @@ import random
 import sys
 import threading
 from collections.abc import Callable
+from concurrent import futures
 from typing import TYPE_CHECKING
 
 import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_service import loopingcall
 from oslo_service import service as oslo_service
 
 from svcframe import baserpc
@@ -30,6 +30,7 @@ from svcframe import exception
 from svcframe import manager as svcframe_manager
 from svcframe import rpc
 from svcframe import servicegroup
+from svcframe import threads
 
 if TYPE_CHECKING:
     from svcframe.wsgi import server as wsgi_server
@@ -70,7 +71,12 @@ class Service(oslo_service.ServiceBase):
         self._periodic_enable = periodic_enable
         self._periodic_fuzzy_delay = periodic_fuzzy_delay
         self._periodic_interval_max = periodic_interval_max
-        self._periodic_timer: loopingcall.DynamicLoopingCall | None = None
+        # Periodic tasks run in a thread of svcframe.threads, not in
+        # oslo.service's DynamicLoopingCall: on the threading backend that
+        # one leaves an idle futurist worker behind, which futurist's atexit
+        # hook waits up to a second for (its MAX_IDLE_FOR).
+        self._periodic_stop = threads.Event()
+        self._periodic_loop: futures.Future | None = None
         # A transport handed in is shared (services in one process on the
         # in-memory transport must share it) and its owner cleans it up.
         self._shared_transport = transport
@@ -185,11 +191,19 @@ class Service(oslo_service.ServiceBase):
 
     def _start_periodic_tasks(self) -> None:
         delay = (random.uniform(0, self.periodic_fuzzy_delay)
-                 if self.periodic_fuzzy_delay else None)
-        self._periodic_timer = loopingcall.DynamicLoopingCall(
-            self._run_periodic_tasks)
-        self._periodic_timer.start(initial_delay=delay,
-                                   stop_on_exception=False)
+                 if self.periodic_fuzzy_delay else 0.0)
+        self._periodic_loop = threads.spawn(self._periodic_tasks_until_stopped, delay)
+
+    def _periodic_tasks_until_stopped(self, delay: float) -> None:
+        """Run the periodic tasks, idling between runs, until stop() sets the event."""
+        idle = delay
+        while not self._periodic_stop.wait(idle):
+            try:
+                idle = self._run_periodic_tasks()
+            except Exception:
+                # As oslo.service's stop_on_exception=False: log, go on.
+                LOG.exception('Periodic tasks of %s failed', self.binary)
+                idle = self.periodic_interval_max
 
     def _run_periodic_tasks(self) -> float:
         context = svcframe_context.get_admin_context()
@@ -217,9 +231,9 @@ class Service(oslo_service.ServiceBase):
             if self._rpc_server is not None:
                 self._rpc_server.stop()
                 self._rpc_server.wait()
-            if self._periodic_timer is not None:
-                self._periodic_timer.stop()
-                self._periodic_timer.wait()
+            if self._periodic_loop is not None:
+                self._periodic_stop.set()
+                self._periodic_loop.result()  # a run in progress finishes first
             if self._heartbeat is not None:
                 self._heartbeat.stop()
             if self._started:
