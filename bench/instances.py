@@ -4,6 +4,7 @@ Run from the repository root, with RabbitMQ and PostgreSQL on 127.0.0.1:
 
     .venv/bin/python bench/instances.py                  # both parts
     .venv/bin/python bench/instances.py --part e2e --mode all
+    .venv/bin/python bench/instances.py --part e2e --mode all --backend threading
 
 Part ``e2e``: ``--instances`` instances are created through the HTTP API by
 ``--concurrency`` client threads; their records tell when each was created
@@ -149,7 +150,7 @@ def run_e2e(args: argparse.Namespace, scratch: Path) -> None:
             'quota': UNLIMITED,
             'fake_driver': {'vcpus': 10 ** 6, 'memory_mb': 10 ** 9}})
         with harness.running(harness.svcframe_binary('svcframe-all', config),
-                             scratch, 'all') as process:
+                             scratch, 'all', harness.backend_env(args.backend)) as process:
             database = Database(harness.make_conf(DEFAULT={'state_path': scratch / 'state'}))
             measure_e2e(args, api_port(process, scratch / 'all.out'), database, process,
                         scratch / 'all.out')
@@ -171,13 +172,13 @@ def run_e2e(args: argparse.Namespace, scratch: Path) -> None:
             'fake_driver': {'vcpus': 10 ** 6, 'memory_mb': 10 ** 9}})
         harness.progress(SCRIPT, 'four processes on RabbitMQ and PostgreSQL')
         with harness.running(harness.svcframe_binary('svcframe-conductor', config),
-                             scratch, 'conductor'), \
+                             scratch, 'conductor', harness.backend_env(args.backend)), \
                 harness.running(harness.svcframe_binary('svcframe-scheduler', config),
-                                scratch, 'scheduler'), \
+                                scratch, 'scheduler', harness.backend_env(args.backend)), \
                 harness.running(harness.svcframe_binary('svcframe-compute', config),
-                                scratch, 'compute'), \
+                                scratch, 'compute', harness.backend_env(args.backend)), \
                 harness.running(harness.svcframe_binary('svcframe-api', config),
-                                scratch, 'api') as api:
+                                scratch, 'api', harness.backend_env(args.backend)) as api:
             port = api_port(api, scratch / 'api.out')
             measure_e2e(args, port, database, api, scratch / 'api.out')
         database.close()
@@ -193,10 +194,10 @@ def measure_e2e(args: argparse.Namespace, port: int, database: Database, process
     rate = result['instances'] / result['seconds']
     p50 = harness.percentile(result['to_active'], 50) * 1000
     p99 = harness.percentile(result['to_active'], 99) * 1000
-    print('e2e, mode %s: %d instances, %d at a time, in %.2f s: %.1f instances/s; '
-          'time to active p50 %.0f ms, p99 %.0f ms'
-          % (args.mode, result['instances'], args.concurrency, result['seconds'], rate,
-             p50, p99))
+    print('e2e, mode %s, %s backend: %d instances, %d at a time, in %.2f s: '
+          '%.1f instances/s; time to active p50 %.0f ms, p99 %.0f ms'
+          % (args.mode, args.backend, result['instances'], args.concurrency,
+             result['seconds'], rate, p50, p99))
     goal = E2E_GOALS[args.mode]
     if goal is not None:
         print('goal: >= %.0f instances/s create -> active: %s'
@@ -269,6 +270,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--part', choices=('e2e', 'select', 'both'), default='both')
     parser.add_argument('--mode', choices=('four', 'all'), default='four')
+    parser.add_argument('--backend', choices=('eventlet', 'threading'), default='eventlet',
+                        help='SVCFRAME_BACKEND of every svcframe binary started')
     parser.add_argument('--instances', type=int, default=500)
     parser.add_argument('--concurrency', type=int, default=20)
     parser.add_argument('--hosts', type=int, default=1000)

@@ -20,7 +20,7 @@ from tests.integration.conftest import ROOT, ServiceProcess, ServiceRunner, free
 from tests.integration.test_api import api_port, get
 from tests.integration.test_service_lifecycle import notify_socket
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 BINARIES = {'svcframe-compute', 'svcframe-conductor', 'svcframe-scheduler'}
 RECORDERS = ('[DEFAULT]\ncompute_manager = recorder\nconductor_manager = recorder\n'

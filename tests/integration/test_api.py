@@ -20,7 +20,7 @@ from tests.integration.conftest import (PLUGIN_SOURCE, ROOT, ServiceProcess, Ser
                                         free_port, script, wait_until)
 from tests.integration.http_load import Load
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 SVCFRAME_PASTE = ROOT / 'etc' / 'svcframe' / 'api-paste.ini'
 

@@ -15,7 +15,7 @@ from svcframe.db.api import Database
 from tests.integration.conftest import ServiceRunner
 from tests.integration.deployment import BATCH, Deployment, Shape
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 ON_POSTGRESQL = pytest.mark.parametrize('database_url', ['postgresql'], indirect=True)
 

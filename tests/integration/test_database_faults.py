@@ -26,7 +26,7 @@ from tests.integration.conftest import ServiceProcess, ServiceRunner, free_port,
 from tests.integration.test_api import SVCFRAME_PASTE, api_port, get
 from tests.real_servers import REQUIRE_SERVICES
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 BINARIES = ('svcframe-conductor', 'svcframe-compute')
 HEARTBEAT_FAILED = 'cannot report to the service registry'

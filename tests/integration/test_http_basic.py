@@ -12,7 +12,7 @@ import pytest
 from tests.integration.conftest import ServiceRunner
 from tests.integration.test_api import SVCFRAME_PASTE, api_config, api_port, get
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 
 def write_users(path: Path, *users: tuple[str, bytes]) -> None:

@@ -23,7 +23,7 @@ from tests.integration.conftest import (ROOT, ServiceProcess, ServiceRunner,
                                         wait_until)
 from tests.integration.raw_http import RawConnection, Response, chunked, request
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 HEADER_TIMEOUT = 2
 KEEP_ALIVE_TIMEOUT = 2

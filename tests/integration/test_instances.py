@@ -24,7 +24,7 @@ from svcframe.db.api import Database
 from tests.integration.conftest import Events, ServiceProcess, ServiceRunner, wait_until
 from tests.integration.test_api import SVCFRAME_PASTE, api_port, get
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 # The deployment the workload is checked on: PostgreSQL (RabbitMQ for RPC).
 ON_POSTGRESQL = pytest.mark.parametrize('database_url', ['postgresql'], indirect=True)

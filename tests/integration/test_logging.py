@@ -17,7 +17,7 @@ from svcframe import logs
 
 from tests.integration.conftest import ROOT, ServiceRunner, free_port, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 RECORDER = '[DEFAULT]\ncompute_manager = recorder\nhost = node-%s\n' % 'log'
 

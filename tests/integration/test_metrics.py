@@ -25,7 +25,7 @@ from tests.integration.conftest import ROOT, ServiceRunner, free_port, wait_unti
 from tests.integration.test_api import SVCFRAME_PASTE, api_port, get
 from tests.real_servers import REQUIRE_SERVICES
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 
 def scrape(port: int) -> dict[tuple[str, frozenset], float]:

@@ -21,7 +21,7 @@ from tests.integration.conftest import ROOT, ServiceRunner, script, wait_until
 from tests.integration.test_wsgi_entry_point import config as wsgi_config
 from tests.integration.test_wsgi_entry_point import request, start_gunicorn
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 NOTICE = 'EventletDeprecationWarning'
 BINARIES = ('svcframe-api', 'svcframe-compute', 'svcframe-conductor',

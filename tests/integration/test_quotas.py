@@ -20,7 +20,7 @@ from svcframe.db.api import Database
 from tests.integration.conftest import ServiceRunner
 from tests.integration.test_instances import SIZE, Cloud
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 LIMITS = {'instances': 10, 'vcpus': 6, 'memory_mb': -1}
 

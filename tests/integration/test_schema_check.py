@@ -28,7 +28,7 @@ from tests.integration.test_api import SVCFRAME_PASTE, api_port, get
 from tests.integration.test_database_faults import make_conf
 from tests.real_servers import service_url
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 BINARIES = ('svcframe-conductor', 'svcframe-api')
 SYNC = 'run "svcframe-manage db sync"'

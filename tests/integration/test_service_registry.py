@@ -13,7 +13,7 @@ from svcframe.db.api import Database
 from tests.integration.conftest import ServiceRunner, wait_until
 from tests.integration.test_api import SVCFRAME_PASTE, api_port, get
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 
 def test_services_report_up_and_a_killed_one_goes_down(

@@ -18,7 +18,7 @@ from svcframe.db.api import Database
 from tests.integration.conftest import ServiceProcess, ServiceRunner, wait_until
 from tests.integration.test_api import SVCFRAME_PASTE, api_port, get
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 JSON = {'Content-Type': 'application/json'}
 LOUD = re.compile(r' (WARNING|ERROR|CRITICAL) |Traceback')
