@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 
 ENVIRONMENT = 'SVCFRAME_BACKEND'
 EVENTLET = 'eventlet'
@@ -32,7 +33,7 @@ class UnknownBackend(ValueError):
     pass
 
 
-def from_environment(environ: os._Environ | dict[str, str] = os.environ) -> str:
+def from_environment(environ: Mapping[str, str] = os.environ) -> str:
     """The backend SVCFRAME_BACKEND names (unset or empty: the default)."""
     value = environ.get(ENVIRONMENT, '') or DEFAULT
     if value not in CHOICES:
@@ -53,8 +54,8 @@ def setup(binary: str, green_threads: bool = True) -> str:
     except UnknownBackend as error:
         sys.stderr.write('%s: %s\n' % (binary, error))
         sys.exit(1)
-    from svcframe.cmd import eventlet_patch
     if name == EVENTLET:
+        from svcframe.cmd import eventlet_patch
         if green_threads:
             eventlet_patch.monkey_patch()
         else:

@@ -39,8 +39,7 @@ class GreenServing:
         self._accept_thread = eventlet.spawn(self._accept_loop)
 
     def in_flight(self) -> int:
-        """Requests being read or answered: connections not waiting for the next one."""
-        return sum(not connection.idle for connection in list(self._connections.values()))
+        return protocol.count_busy(list(self._connections.values()))
 
     def sleep(self, seconds: float) -> None:
         eventlet.sleep(seconds)

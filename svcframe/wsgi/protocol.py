@@ -314,6 +314,11 @@ class Connection:
             http_stats.request_finished(method, route, status, seconds)
 
 
+def count_busy(connections: Iterable[Connection]) -> int:
+    """Requests being read or answered: the connections not waiting for their next one."""
+    return sum(not connection.idle for connection in connections)
+
+
 def _route(environ: dict) -> str:
     """The route template the app noted, for the metrics."""
     return environ.get(http_metrics.ROUTE_KEY, http_metrics.UNMATCHED)

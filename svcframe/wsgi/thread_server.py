@@ -85,7 +85,7 @@ class ThreadServing:
         self._poller.start()
 
     def in_flight(self) -> int:
-        return sum(not connection.idle for connection in self._connections.copy().values())
+        return protocol.count_busy(self._connections.copy().values())
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
