@@ -31,10 +31,16 @@ def mutate_config_files(conf: cfg.ConfigOpts, check: Callable[[], None]) -> None
     it re-reads replace ``ConfigOpts._mutable_ns``, so that namespace is kept
     and put back. Registering nothing is the one public call that clears the
     values oslo.config cached from the rejected files.
+
+    It clears them once the new files are in, too: mutate_config_files()
+    empties its cache only before it reads the files, so a native thread that
+    reads an option meanwhile (an RPC call, say) caches the old value for
+    good. Green threads never run in between: file reads do not yield.
     """
     previous = conf._mutable_ns
     try:
         conf.mutate_config_files()
+        conf.register_opts([])
         check()
     except Exception:
         conf._mutable_ns = previous

@@ -56,6 +56,28 @@ def test_a_rejected_reload_puts_the_previous_values_back(tmp_path: Path) -> None
     assert conf.limit == 4, message
 
 
+def test_a_value_read_while_the_files_are_reread_is_not_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / 'a.conf'
+    path.write_text('[DEFAULT]\nlimit = 3\n')
+    conf = cfg.ConfigOpts()
+    conf.register_opt(cfg.IntOpt('limit', mutable=True))
+    conf(['--config-file', str(path)], default_config_files=[])
+    reread = cfg.ConfigOpts._reload_config_files
+    assert callable(reread), broken('oslo.config', 'ConfigOpts._reload_config_files',
+                                    'mutate_config_files (in this test)')
+
+    def reread_while_a_thread_reads(self: cfg.ConfigOpts) -> object:
+        assert self.limit == 3  # a native thread's read, between cache clear and swap
+        return reread(self)
+
+    monkeypatch.setattr(cfg.ConfigOpts, '_reload_config_files', reread_while_a_thread_reads)
+    path.write_text('[DEFAULT]\nlimit = 4\n')
+    reach.mutate_config_files(conf, lambda: None)
+
+    assert conf.limit == 4
+
+
 def test_registered_opts_are_the_objects_registered(tmp_path: Path) -> None:
     conf = cfg.ConfigOpts()
     top = cfg.IntOpt('limit', min=1)
